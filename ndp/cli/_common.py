@@ -1,0 +1,74 @@
+"""What every command shares: output formats, option spellings, error handling."""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from ..errors import NdpError
+
+
+class Format(enum.StrEnum):
+    """Output format of a command's table."""
+
+    table = "table"
+    csv = "csv"
+    json = "json"
+
+
+FormatOption = Annotated[
+    Format,
+    typer.Option(
+        "--format", "-f", help="table (for people), csv or json (for scripts; stable columns)."
+    ),
+]
+
+
+def fail(message: str) -> typer.Exit:
+    """Print one line on stderr and return the Exit(2) to raise."""
+    typer.echo(f"ndp: error: {message}", err=True)
+    return typer.Exit(code=2)
+
+
+class NdpGroup(TyperGroup):
+    """A command group that turns a user's mistake (NdpError) into one line and exit code 2."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except NdpError as exc:
+            raise fail(str(exc)) from None
+        except KeyboardInterrupt:
+            typer.echo("ndp: interrupted", err=True)
+            raise typer.Exit(code=130) from None
+
+
+def _clean(value):
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def emit(df, fmt: Format, *, notes: list[str] | None = None, float_format: str = "{:.6g}") -> None:
+    """Print a table (pandas DataFrame) in the chosen format on stdout.
+
+    ``notes`` are printed as ``# ...`` lines above the table in ``table`` format only, so that
+    csv and json stay machine-readable.
+    """
+    out = sys.stdout
+    if fmt is Format.csv:
+        df.to_csv(out, index=False, float_format="%.6g", lineterminator="\n")
+    elif fmt is Format.json:
+        rows = [{k: _clean(v) for k, v in row.items()} for row in df.to_dict(orient="records")]
+        json.dump(rows, out, indent=1)
+        out.write("\n")
+    else:
+        for note in notes or []:
+            out.write(f"# {note}\n")
+        out.write(df.to_string(index=False, float_format=float_format.format, na_rep="-") + "\n")

@@ -1,0 +1,49 @@
+"""The ``ndp`` command: a thin layer over the library, one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from ._common import NdpGroup
+
+app = typer.Typer(
+    name="ndp",
+    cls=NdpGroup,
+    help="Operando neutron depth profiling of Li batteries: spectra → Li depth profiles → "
+    "Li efficiency.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool):
+    if value:
+        from .. import __version__
+
+        typer.echo(f"ndp {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+):
+    """Operando neutron depth profiling of Li batteries."""
+
+
+def _register() -> None:
+    from . import depth, stopping
+
+    app.add_typer(stopping.app, name="stopping")
+    app.command("depth")(depth.depth)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

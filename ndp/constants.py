@@ -1,0 +1,42 @@
+"""Physical constants and nuclear data that NDP of lithium needs, in ndp's units.
+
+Units: energy keV, depth µm, density g/cm³, concentration atoms/cm³, charge mAh.
+"""
+
+from __future__ import annotations
+
+#: Avogadro's number, 1/mol.
+AVOGADRO = 6.02214076e23
+#: Elementary charge, C.
+ELEMENTARY_CHARGE_C = 1.602176634e-19
+#: Li atoms per mAh of charge (1 mAh = 3.6 C).
+LI_ATOMS_PER_MAH = 3.6 / ELEMENTARY_CHARGE_C
+#: Li atom density of Li metal, atoms/cm³ (0.534 g/cm³), the reference of relative densities.
+LI_METAL_ATOMS_CM3 = 4.63e22
+
+#: Birth energies of the ⁶Li(n,α)³H products, keV.
+ALPHA_ENERGY_KEV = 2055.0
+TRITON_ENERGY_KEV = 2727.0
+#: Thermal (2200 m/s) neutron capture cross section of ⁶Li, barn.
+LI6_SIGMA_BARN = 940.0
+#: Representative natural ⁶Li atom fraction used in NDP work (not periodictable's IUPAC midpoint).
+LI6_NATURAL_ABUNDANCE = 0.0759
+
+#: ¹⁰B(n,α)⁷Li calibration standard: thermal cross section (barn) and natural ¹⁰B fraction.
+B10_SIGMA_BARN = 3837.0
+B10_NATURAL_ABUNDANCE = 0.199
+#: ¹⁰B(n,α)⁷Li lines, keV, with their branching ratios.
+B10_LINES_KEV = {"alpha_1472": 1472.0, "alpha_1776": 1776.0, "li7_840": 840.0, "li7_1013": 1013.0}
+B10_BRANCHING = {"alpha_1472": 0.94, "alpha_1776": 0.06, "li7_840": 0.94, "li7_1013": 0.06}
+
+#: Nuclear masses, u.
+PROTON_MASS_U = 1.007276
+ALPHA_MASS_U = 4.001506
+TRITON_MASS_U = 3.01550
+
+#: 4π e⁴ in keV² per (10¹⁵ atoms/cm²): Bohr straggling Ω² = BOHR_KEV2 · Z1² · Z2 · (N·s).
+BOHR_KEV2_PER_1E15 = 2.6058e-4
+#: Energy of a 1 u projectile moving at the Bohr velocity, keV.
+BOHR_VELOCITY_KEV_PER_U = 24.8
+#: Ratio of a Gaussian's FWHM to its standard deviation.
+FWHM_PER_SIGMA = 2.3548200450309493

@@ -1,0 +1,34 @@
+"""Shared fixtures: the reference data in ../shared (skipped cleanly when absent)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def shared_dir() -> Path:
+    return Path(os.environ.get("NDP_SHARED", ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_reference() -> Path:
+    ref = shared_dir() / "reference"
+    if not ref.is_dir():
+        pytest.skip("../shared/reference is not available (a user's clone has no shared/)")
+    return ref
+
+
+@pytest.fixture(autouse=True)
+def _private_data_dir(tmp_path_factory, monkeypatch):
+    """Imported SRIM tables go to a throwaway folder, never the user's."""
+    monkeypatch.setenv("NDP_DATA_DIR", str(tmp_path_factory.mktemp("ndp-data")))
+
+
+@pytest.fixture
+def data_dir() -> Path:
+    return DATA

@@ -1,0 +1,111 @@
+"""Energy ↔ depth: monotonicity, exact inversion, slopes, escape depths."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ndp import Material
+from ndp.errors import StackError
+from ndp.kinematics import (
+    depth_from_energy,
+    detected_energy,
+    energy_slope,
+    max_depth,
+    require_escape,
+)
+
+CU, LI, PEO, ZNO = Material("Cu"), Material("Li"), Material("PEO"), Material("ZnO")
+
+stacks = st.builds(
+    lambda w, c, z, prof, particle: (
+        (CU(w) | ZNO(z) | prof(60.0, profiled=True))
+        if z > 0
+        else (CU(w) | prof(60.0, profiled=True)),
+        particle if (particle == "triton" or w < 2.5) else "triton",
+        c,
+    ),
+    w=st.floats(min_value=0.05, max_value=10.0),
+    c=st.floats(min_value=0.8, max_value=1.0),
+    z=st.sampled_from([0.0, 0.1]),
+    prof=st.sampled_from([LI, PEO, Material("LLZO")]),
+    particle=st.sampled_from(["alpha", "triton"]),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=stacks, data=st.data())
+def test_detected_energy_falls_monotonically_with_depth(case, data):
+    stack, particle, cos = case
+    cs = stack.to_array(particle)
+    deepest = float(max_depth(cs, 20.0, cos))
+    x = np.sort(data.draw(st.lists(st.floats(0.0, 1.0), min_size=2, max_size=30))) * deepest
+    e = detected_energy(cs, x, cos)
+    assert np.all(np.diff(e) <= 0)
+    assert np.all(np.diff(e)[np.diff(x) > 1e-9] < 0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(case=stacks, frac=st.floats(0.0, 1.0))
+def test_depth_of_energy_of_depth_is_depth_within_0_1_nm(case, frac):
+    stack, particle, cos = case
+    cs = stack.to_array(particle)
+    x = frac * float(max_depth(cs, 20.0, cos))
+    back = depth_from_energy(cs, detected_energy(cs, x, cos), cos)
+    assert abs(float(back) - x) < 1e-4  # µm
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=stacks, frac=st.floats(0.02, 0.9))
+def test_slope_matches_finite_difference(case, frac):
+    stack, particle, cos = case
+    cs = stack.to_array(particle)
+    x = frac * float(max_depth(cs, 100.0, cos))
+    h = 1e-3
+    fd = (detected_energy(cs, x + h, cos) - detected_energy(cs, x - h, cos)) / (2 * h)
+    assert float(energy_slope(cs, x, cos)) == pytest.approx(float(fd), rel=5e-3)
+
+
+def test_thin_layer_loses_s_times_t():
+    li = LI(0.01) | LI(5.0, profiled=True)
+    cs = li.to_array("alpha")
+    loss = cs.energy0_keV - cs.surface_energy_keV
+    s = float(LI.stopping("alpha", 2055.0)[0] + LI.stopping("alpha", 2055.0)[1])
+    assert loss == pytest.approx(s * 0.01, rel=1e-3)
+
+
+def test_numbers_quoted_in_physics_md():
+    cs = (CU(10.0) | LI(200.0, profiled=True)).to_array("triton")
+    assert cs.surface_energy_keV == pytest.approx(1450, rel=0.02)
+    assert float(max_depth(cs, 20.0)) == pytest.approx(70, rel=0.06)
+    peo = (CU(10.0) | PEO(100.0, profiled=True)).to_array("triton")
+    assert 20 <= float(max_depth(peo, 20.0)) <= 27
+
+
+def test_ten_micron_copper_stops_every_alpha():
+    cs = (CU(10.0) | LI(40.0, profiled=True)).to_array("alpha")
+    assert detected_energy(cs, 0.0) == 0.0
+    with pytest.raises(StackError, match="no alpha escapes"):
+        require_escape(cs)
+
+
+def test_oblique_paths_lose_more():
+    cs = (CU(0.5) | LI(30.0, profiled=True)).to_array("alpha")
+    e = detected_energy(cs, 2.0, np.array([1.0, 0.95, 0.9]))
+    assert np.all(np.diff(e) < 0)
+
+
+def test_broadcasting_over_energies_and_angles():
+    cs = (CU(0.5) | ZNO(0.1) | LI(30.0, profiled=True)).to_array("alpha")
+    e = np.linspace(200, 1700, 4096)[:, None]
+    cos = np.linspace(0.95, 1.0, 20)[None, :]
+    x = depth_from_energy(cs, e, cos)
+    assert x.shape == (4096, 20)
+    np.testing.assert_allclose(detected_energy(cs, x, cos), np.broadcast_to(e, x.shape), rtol=1e-9)
+
+
+def test_energies_above_the_edge_map_above_the_surface():
+    cs = (CU(0.5) | LI(30.0, profiled=True)).to_array("alpha")
+    assert float(depth_from_energy(cs, cs.surface_energy_keV + 50)) < 0
