@@ -35,10 +35,12 @@ def _root(
 
 
 def _register() -> None:
-    from . import depth, stopping
+    from . import calibrate, depth, info, stopping
 
     app.add_typer(stopping.app, name="stopping")
     app.command("depth")(depth.depth)
+    app.command("calibrate")(calibrate.calibrate)
+    app.command("info")(info.info)
 
 
 _register()

@@ -1,0 +1,92 @@
+"""Small helpers the text readers share, so every error names the file and line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import FileFormatError
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The file's text (UTF-8, else Latin-1), or a FileFormatError if it cannot be read."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise FileFormatError(path, "is a folder, expected a file") from None
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot read the file ({exc.strerror})") from None
+    if not raw.strip():
+        raise FileFormatError(path, "the file is empty")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def to_int(token: str, path, line: int, what: str) -> int:
+    try:
+        value = float(token.strip().replace(",", "."))
+    except ValueError:
+        raise FileFormatError(
+            path, f"expected {what} (a whole number), got {token.strip()!r}", line
+        ) from None
+    if value != int(value):
+        raise FileFormatError(
+            path, f"expected {what} (a whole number), got {token.strip()!r}", line
+        )
+    return int(value)
+
+
+def parse_counts(values: list[str], path, first_line: int, first_channel: int = 0) -> np.ndarray:
+    """Counts from one-value-per-line text, fast; on a bad value, name its line."""
+    try:
+        counts = np.array(values, dtype=np.int64)
+    except (ValueError, OverflowError):
+        counts = None
+    if counts is None or np.any(counts < 0):
+        for j, v in enumerate(values):
+            c = to_int(v, path, first_line + j, f"counts of channel {first_channel + j}")
+            if c < 0:
+                raise FileFormatError(
+                    path,
+                    f"counts of channel {first_channel + j} must be >= 0, got {c}",
+                    first_line + j,
+                )
+    return counts
+
+
+def to_float(token: str, path, line: int, what: str) -> float:
+    try:
+        return float(token.strip().replace(",", "."))
+    except ValueError:
+        raise FileFormatError(
+            path, f"expected {what} (a number), got {token.strip()!r}", line
+        ) from None
+
+
+_FORMATS = (
+    "%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M", "%Y-%m-%dT%H:%M:%S.%f", "%Y-%m-%dT%H:%M:%S",
+    "%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%a %b %d %H:%M:%S %Y", "%d/%m/%Y %H:%M:%S",
+    "%d.%m.%Y %H:%M:%S", "%m/%d/%Y %I:%M:%S %p",
+)  # fmt: skip
+
+
+def to_datetime(text: str, path, line: int) -> dt.datetime:
+    s = " ".join(text.strip().split())
+    try:
+        return dt.datetime.fromisoformat(s).replace(tzinfo=None)
+    except ValueError:
+        pass
+    for fmt in _FORMATS:
+        try:
+            return dt.datetime.strptime(s, fmt)
+        except ValueError:
+            continue
+    raise FileFormatError(
+        path, f"expected a date and time (e.g. 03/01/2020 09:00:00), got {s!r}", line
+    )
