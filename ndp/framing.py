@@ -226,7 +226,8 @@ def frame_events(
         raise FileFormatError(source, "no events inside the frames")
     nc = n_channels or acc.counts.shape[2]
     counts = acc.counts[:n_det, :n_frames, :nc]
-    real = np.maximum(hi - lo, 1e-9)
+    # A last frame holding one event at its very start still needs a positive duration.
+    real = hi - lo if edges is not None else np.maximum(hi - lo, 1e-9)
     t0 = np.datetime64("NaT") if start is None else np.datetime64(start, "ns")
     starts = t0 + (lo * 1e9).astype("timedelta64[ns]")
     labels = sorted(det_ids, key=det_ids.get) if detectors == "separate" else ["sum"]

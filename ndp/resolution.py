@@ -20,7 +20,14 @@ import xarray as xr
 
 from . import constants as C
 from .detector import Detector, angular_quadrature
-from .kinematics import CompiledStack, detected_energy, energy_slope, max_depth, require_escape
+from .kinematics import (
+    CompiledStack,
+    detected_energy,
+    energy_slope,
+    max_depth,
+    region_paths,
+    require_escape,
+)
 from .stopping import StoppingCurve, get_particle
 
 __all__ = ["depth_resolution", "depth_scale", "straggling_variance"]
@@ -85,9 +92,13 @@ def straggling_variance(
     p = cs.particle
     e = np.full(depth.shape, cs.energy0_keV)
     var = np.zeros(depth.shape)
-    e, var = _cross_layer(cs.profiled, cs.bohr[-1], e, var, depth / cos_theta, p.z, p.mass_u, n_sub)
+    n_w = len(cs.window)
+    region_bohr = cs.bohr[n_w:]
+    for curve, path, zx in zip(reversed(cs.region), region_paths(cs, depth, cos_theta),
+                               reversed(region_bohr), strict=True):  # fmt: skip
+        e, var = _cross_layer(curve, zx, e, var, path, p.z, p.mass_u, n_sub)
     for curve, t, zx in zip(
-        reversed(cs.window), reversed(cs.window_um), reversed(cs.bohr[:-1]), strict=True
+        reversed(cs.window), reversed(cs.window_um), reversed(cs.bohr[:n_w]), strict=True
     ):
         e, var = _cross_layer(
             curve, zx, e, var, np.full(depth.shape, t / cos_theta), p.z, p.mass_u, n_sub
@@ -214,15 +225,15 @@ def depth_scale(
         "resolution_um": "um",
         "resolution_keV": "keV",
     }
-    profiled = stack.profiled
+    region = stack.region
     ds = xr.Dataset(
         {f: (("particle", "depth"), data[f], {"units": units[f]}) for f in fields},
         coords={
             "particle": names,
-            "depth": ("depth", depth, {"units": "um", "long_name": "depth in the profiled layer"}),
+            "depth": ("depth", depth, {"units": "um", "long_name": "depth in the profiled region"}),
             "depth_areal": (
                 "depth",
-                profiled.material.um_to_areal(depth),
+                stack.depth_to_areal(depth),
                 {"units": "1e15 atoms/cm2"},
             ),
         },
@@ -235,7 +246,10 @@ def depth_scale(
     )
     ds.attrs.update(
         stack=repr(stack),
-        matrix=f"{profiled.material.name} ({profiled.material.density_g_cm3:g} g/cm3)",
+        matrix=", then ".join(
+            f"{lay.material.name} ({lay.material.density_g_cm3:g} g/cm3, {lay.thickness_um:g} µm)"
+            for lay in region
+        ),
         detector_resolution_keV=detector.resolution_keV,
         acceptance_half_angle_deg=detector.acceptance_half_angle_deg,
         threshold_keV=detector.threshold_keV,

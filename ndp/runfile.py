@@ -74,6 +74,7 @@ class Analysis:
     method: str = "inversion"
     depth_step_um: float = 0.1
     li_region_um: tuple[float, float] | None = None
+    matrix: str = "fixed"
 
 
 @dataclass(frozen=True)
@@ -201,6 +202,8 @@ class _Checker:
             need(
                 value in ("auto", "alpha", "triton", "both"), "'auto', 'alpha', 'triton' or 'both'"
             )
+        elif kind == "matrix":
+            need(value in ("fixed", "self-consistent"), "'fixed' or 'self-consistent'")
         elif kind == "method":
             need(value in ("direct", "inversion"), "'direct' or 'inversion'")
         elif kind == "interval":
@@ -355,6 +358,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
             method=analysis.get("method", "inversion"),
             depth_step_um=analysis.get("depth_step_um", 0.1),
             li_region_um=li_region,
+            matrix=analysis.get("matrix", "fixed"),
         ),
         calibration=calibration,
         spectra=run.get("spectra", ()),

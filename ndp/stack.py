@@ -19,9 +19,13 @@ import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from .errors import StackError
 from .materials import Material
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = ["Layer", "Stack"]
 
@@ -140,8 +144,48 @@ class Stack:
 
     @property
     def window(self) -> tuple[Layer, ...]:
-        """The layers between the profiled layer and the detector, detector side first."""
+        """The layers between the profiled region and the detector, detector side first."""
         return self.layers[: self.profiled_index]
+
+    @property
+    def region(self) -> tuple[Layer, ...]:
+        """The profiled region: the profiled layer and every layer behind it.
+
+        Depth runs from the profiled layer's detector-side surface through all of them, so a Li
+        profile can cross interfaces (deposit → electrolyte).
+        """
+        return self.layers[self.profiled_index :]
+
+    @property
+    def region_thickness_um(self) -> float:
+        """Total thickness of the profiled region, µm."""
+        return float(sum(layer.thickness_um for layer in self.region))
+
+    def matrix_at(self, depth_um) -> list[Layer]:
+        """The region layer at each depth (µm)."""
+        import numpy as np
+
+        tops = np.cumsum([0.0] + [layer.thickness_um for layer in self.region])[:-1]
+        idx = np.clip(
+            np.searchsorted(tops, np.atleast_1d(depth_um), side="right") - 1,
+            0,
+            len(self.region) - 1,
+        )
+        return [self.region[i] for i in idx]
+
+    def depth_to_areal(self, depth_um) -> np.ndarray:
+        """Depth in the profiled region (µm) → areal density from its surface (10¹⁵ atoms/cm²)."""
+        import numpy as np
+
+        x = np.asarray(depth_um, dtype=float)
+        out = np.zeros_like(x)
+        top = 0.0
+        for layer in self.region:
+            inside = np.clip(x - top, 0.0, layer.thickness_um)
+            out = out + layer.material.um_to_areal(inside)
+            top += layer.thickness_um
+        # Past the region's back, continue in its last layer.
+        return out + self.region[-1].material.um_to_areal(np.maximum(x - top, 0.0))
 
     def to_array(self, particle):
         """Compile for one particle: see :class:`ndp.kinematics.CompiledStack` (cached)."""

@@ -109,3 +109,40 @@ def test_broadcasting_over_energies_and_angles():
 def test_energies_above_the_edge_map_above_the_surface():
     cs = (CU(0.5) | LI(30.0, profiled=True)).to_array("alpha")
     assert float(depth_from_energy(cs, cs.surface_energy_keV + 50)) < 0
+
+
+LIPON = Material("LiPON")
+region_stacks = st.builds(
+    lambda w, a, b, particle: (CU(w) | LI(a, profiled=True) | LIPON(b) | LI(60.0), particle),
+    w=st.floats(0.1, 1.0), a=st.floats(0.2, 3.0), b=st.floats(0.2, 3.0),
+    particle=st.sampled_from(["alpha", "triton"]),
+)  # fmt: skip
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=region_stacks, frac=st.floats(0.0, 1.0), cos=st.floats(0.85, 1.0))
+def test_region_across_interfaces_round_trips_and_falls(case, frac, cos):
+    stack, particle = case
+    cs = stack.to_array(particle)
+    deepest = float(max_depth(cs, 30.0, cos))
+    x = np.linspace(0.0, deepest, 50)
+    e = detected_energy(cs, x, cos)
+    assert np.all(np.diff(e) < 0)
+    x0 = frac * deepest
+    assert abs(float(depth_from_energy(cs, detected_energy(cs, x0, cos), cos)) - x0) < 1e-4
+
+
+def test_region_equals_a_single_layer_of_the_same_material():
+    """Splitting the profiled layer into two of the same material changes nothing."""
+    one = (CU(0.5) | LI(30.0, profiled=True)).to_array("alpha")
+    two = (CU(0.5) | LI(2.0, profiled=True) | LI(28.0)).to_array("alpha")
+    x = np.linspace(0, 15, 31)
+    np.testing.assert_allclose(detected_energy(two, x), detected_energy(one, x), rtol=1e-9)
+    np.testing.assert_allclose(energy_slope(two, x), energy_slope(one, x), rtol=1e-6)
+
+
+def test_slope_jumps_at_an_interface():
+    """dE/dx follows the stopping of the layer the particle is born in."""
+    cs = (CU(0.5) | LI(1.0, profiled=True) | LIPON(1.0) | LI(20.0)).to_array("alpha")
+    s_li, s_lipon = energy_slope(cs, [0.999, 1.001])
+    assert abs(s_lipon) > 1.5 * abs(s_li)

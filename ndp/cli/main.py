@@ -35,12 +35,13 @@ def _root(
 
 
 def _register() -> None:
-    from . import calibrate, depth, info, stopping
+    from . import calibrate, depth, info, simulate, stopping
 
     app.add_typer(stopping.app, name="stopping")
     app.command("depth")(depth.depth)
     app.command("calibrate")(calibrate.calibrate)
     app.command("info")(info.info)
+    app.command("simulate")(simulate.simulate)
 
 
 _register()

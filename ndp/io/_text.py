@@ -90,3 +90,11 @@ def to_datetime(text: str, path, line: int) -> dt.datetime:
     raise FileFormatError(
         path, f"expected a date and time (e.g. 03/01/2020 09:00:00), got {s!r}", line
     )
+
+
+def check_times(path, live: float, real: float, line: int | None) -> None:
+    """Live time must be positive and (within rounding) not above real time."""
+    if live <= 0:
+        raise FileFormatError(path, f"live time must be > 0 s, got {live:g}", line)
+    if live > real * (1 + 1e-6) + 1e-3:
+        raise FileFormatError(path, f"live time {live:g} s exceeds real time {real:g} s", line)

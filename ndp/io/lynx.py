@@ -17,7 +17,7 @@ import xarray as xr
 from .._fileio import atomic_write
 from ..errors import FileFormatError
 from ._spectra import make_spectra
-from ._text import read_text, to_datetime, to_float, to_int
+from ._text import check_times, read_text, to_datetime, to_float, to_int
 
 __all__ = ["read", "sniff", "write"]
 
@@ -66,10 +66,7 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
     ri, rv = head["real"]
     live = to_float(lv.split()[0], path, li, "live time")
     real = to_float(rv.split()[0], path, ri, "real time")
-    if live <= 0:
-        raise FileFormatError(path, f"live time must be > 0 s, got {live:g}", li)
-    if live > real * (1 + 1e-6) + 1e-3:
-        raise FileFormatError(path, f"live time {live:g} s exceeds real time {real:g} s", li)
+    check_times(path, live, real, li)
     start = np.datetime64("NaT")
     if "start" in head:
         start = np.datetime64(to_datetime(head["start"][1], path, head["start"][0]), "ns")

@@ -12,7 +12,7 @@ import xarray as xr
 from .._fileio import atomic_write
 from ..errors import FileFormatError
 from ._spectra import make_spectra
-from ._text import read_text, to_datetime, to_float, to_int
+from ._text import check_times, read_text, to_datetime, to_float, to_int
 
 __all__ = ["read", "sniff", "write"]
 
@@ -69,10 +69,7 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
     li, lv = header["LIVE_TIME"]
     ri, rv = header["REAL_TIME"]
     live, real = to_float(lv, path, li, "live time"), to_float(rv, path, ri, "real time")
-    if live <= 0:
-        raise FileFormatError(path, f"live time must be > 0 s, got {live:g}", li)
-    if live > real * (1 + 1e-6) + 1e-3:
-        raise FileFormatError(path, f"live time {live:g} s exceeds real time {real:g} s", li)
+    check_times(path, live, real, li)
     start = np.datetime64("NaT")
     if "START_TIME" in header and header["START_TIME"][1]:
         si, sv = header["START_TIME"]

@@ -12,7 +12,7 @@ import xarray as xr
 from .._fileio import atomic_write
 from ..errors import FileFormatError
 from ._spectra import make_spectra
-from ._text import parse_counts, read_text, to_datetime, to_float, to_int
+from ._text import check_times, parse_counts, read_text, to_datetime, to_float, to_int
 
 __all__ = ["read", "sniff", "write"]
 
@@ -61,10 +61,7 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
         raise FileFormatError(path, "expected '$MEAS_TIM:' followed by 'live_s real_s'", tline + 1)
     live = to_float(parts[0], path, tline + 1, "live time")
     real = to_float(parts[1], path, tline + 1, "real time")
-    if live <= 0:
-        raise FileFormatError(path, f"live time must be > 0 s, got {live:g}", tline + 1)
-    if live > real * (1 + 1e-6) + 1e-3:
-        raise FileFormatError(path, f"live time {live:g} s exceeds real time {real:g} s", tline + 1)
+    check_times(path, live, real, tline + 1)
     start = np.datetime64("NaT")
     if "$DATE_MEA" in blocks and blocks["$DATE_MEA"][1]:
         dline, dvals = blocks["$DATE_MEA"]
