@@ -35,13 +35,14 @@ def _root(
 
 
 def _register() -> None:
-    from . import calibrate, depth, info, simulate, stopping
+    from . import calibrate, cycles, depth, info, simulate, stopping
 
     app.add_typer(stopping.app, name="stopping")
     app.command("depth")(depth.depth)
     app.command("calibrate")(calibrate.calibrate)
     app.command("info")(info.info)
     app.command("simulate")(simulate.simulate)
+    app.command("cycles")(cycles.cycles)
 
 
 _register()

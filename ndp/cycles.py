@@ -1,0 +1,203 @@
+"""Half cycles, cycles and the Coulombic efficiency of a Li plating/stripping cell.
+
+A Cu|electrolyte|Li cell plates Li on the Cu with one current sign (negative on the Cu, by
+default) and strips it with the other. :func:`half_cycles` splits a cycler log by the sign of
+the current (with a dead band, so rests and noise are not half cycles), merges what a rest
+interrupts, and integrates the charge of each; :func:`cycles` pairs every plating half cycle
+with the stripping that follows. The Coulombic efficiency of cycle n is stripped/plated charge
+of cycle n — not the cycler's own "efficiency" column, which may pair a charge with the next
+discharge.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .errors import NdpError
+
+__all__ = ["boundaries", "cycles", "half_cycles"]
+
+_CAPACITY_COLUMNS = ("capacity_mAh", "charge_capacity_mAh", "discharge_capacity_mAh")
+
+
+def _signs(current: np.ndarray, dead_band_mA: float) -> np.ndarray:
+    return np.where(current > dead_band_mA, 1, np.where(current < -dead_band_mA, -1, 0))
+
+
+def _default_dead_band(current: np.ndarray) -> float:
+    active = np.abs(current[np.abs(current) > 0])
+    if active.size == 0:
+        return 0.0
+    # 2 % of the typical active current: below it is rest, open circuit or noise.
+    return 0.02 * float(np.median(active))
+
+
+def _cycler_increments(log: pd.DataFrame) -> np.ndarray | None:
+    """Charge the cycler counted between consecutive rows, mAh (≥ 0), from its capacity columns.
+
+    Counters may reset per step, half cycle or cycle, and may be signed; a drop in magnitude is
+    a reset, after which the new value is the increment.
+    """
+    split = [c for c in ("charge_capacity_mAh", "discharge_capacity_mAh") if c in log]
+    # Separate charge and discharge counters, or else the combined one: never both.
+    cols = split or [c for c in ("capacity_mAh",) if c in log]
+    if not cols:
+        return None
+    inc = np.zeros(len(log))
+    for c in cols:
+        v = np.abs(log[c].to_numpy(dtype=float))
+        v = np.nan_to_num(v)
+        d = np.diff(v, prepend=v[0])
+        inc += np.where(d >= 0, d, v)
+    return inc
+
+
+def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating: str = "negative",
+                min_points: int = 2) -> pd.DataFrame:  # fmt: skip
+    """Split a cycler log into plating and stripping half cycles.
+
+    Parameters
+    ----------
+    log : pandas.DataFrame
+        The canonical table of :func:`ndp.io.cycler.read_cycler` (``time_s``, ``current_mA``).
+    dead_band_mA : float, optional
+        Currents within ±dead band are rest; default 2 % of the median active current.
+    plating : {"negative", "positive"}
+        Current sign that plates Li on the profiled electrode (Cu|Li cells: negative on the Cu).
+    min_points : int
+        Shorter runs (a spike, a switching transient) are not half cycles.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per half cycle: ``half_cycle``, ``kind`` ("plate"/"strip"), ``start_s``,
+        ``end_s``, ``charge_mAh`` (|∫I dt|), ``cycler_charge_mAh`` (from the cycler's capacity
+        counters, NaN without), ``mean_current_mA``, ``first_row``, ``last_row``.
+    """
+    if plating not in ("negative", "positive"):
+        raise NdpError(f"plating: expected 'negative' or 'positive', got {plating!r}")
+    for col in ("time_s", "current_mA"):
+        if col not in log:
+            raise NdpError(f"cycler log: no {col} column")
+    t = log["time_s"].to_numpy(dtype=float)
+    i = log["current_mA"].to_numpy(dtype=float)
+    if t.size < 2:
+        raise NdpError("cycler log: fewer than two rows")
+    if np.any(np.diff(t) < 0):
+        raise NdpError("cycler log: time goes backwards")
+    db = _default_dead_band(i) if dead_band_mA is None else float(dead_band_mA)
+    s = _signs(i, db)
+    nz = np.flatnonzero(s != 0)
+    if nz.size == 0:
+        raise NdpError(f"cycler log: the current never leaves the dead band (±{db:g} mA)")
+    # Runs of one sign among the non-rest rows: a rest between equal signs joins them.
+    change = np.flatnonzero(np.diff(s[nz]) != 0)
+    run_first = nz[np.concatenate([[0], change + 1])]
+    run_last = nz[np.concatenate([change, [nz.size - 1]])]
+
+    # Charge per interval between rows: trapezoids inside a run of one sign; across a change of
+    # sign (a step switching), the current of the earlier row, so no charge leaks across.
+    dt_h = np.diff(t) / 3600.0
+    same = s[1:] == s[:-1]
+    q = np.where(same, 0.5 * (i[1:] + i[:-1]), i[:-1]) * dt_h  # interval k: rows k → k+1
+    q_cum = np.concatenate([[0.0], np.cumsum(q)])
+    inc = _cycler_increments(log)
+    inc_cum = None if inc is None else np.cumsum(inc)
+
+    rows = []
+    plate_sign = -1 if plating == "negative" else 1
+    for a, b in zip(run_first, run_last, strict=True):
+        if b - a + 1 < min_points:
+            continue
+        sign = s[a]
+        # The run starts at the interval leading into its first row when that interval carried
+        # this sign's current (left rule above), i.e. from the previous row if it was a rest.
+        charge = (
+            abs(q_cum[b] - q_cum[a])
+            if a == 0
+            else abs(q_cum[b] - q_cum[a - 1] - (q[a - 1] if s[a - 1] != sign else 0.0))
+        )
+        cyc = (
+            np.nan
+            if inc_cum is None
+            else float(inc_cum[b] - inc_cum[a] + (inc[a] if inc is not None else 0.0))
+        )
+        rows.append({
+            "kind": "plate" if sign == plate_sign else "strip",
+            "start_s": t[a - 1] if a > 0 and s[a - 1] == 0 else t[a],
+            "end_s": t[b],
+            "charge_mAh": charge,
+            "cycler_charge_mAh": cyc,
+            "mean_current_mA": float(np.mean(i[a : b + 1])),
+            "first_row": int(a),
+            "last_row": int(b),
+        })  # fmt: skip
+    out = pd.DataFrame(rows)
+    if out.empty:
+        raise NdpError("cycler log: no half cycle of at least two rows")
+    # Merge neighbours of one kind left after dropping short runs.
+    keep = [0]
+    for k in range(1, len(out)):
+        if out.kind.iloc[k] == out.kind.iloc[keep[-1]]:
+            j = keep[-1]
+            out.loc[j, "end_s"] = out.end_s.iloc[k]
+            out.loc[j, "last_row"] = out.last_row.iloc[k]
+            out.loc[j, "charge_mAh"] += out.charge_mAh.iloc[k]
+            out.loc[j, "cycler_charge_mAh"] += out.cycler_charge_mAh.iloc[k]
+        else:
+            keep.append(k)
+    out = out.iloc[keep].reset_index(drop=True)
+    out.insert(0, "half_cycle", np.arange(len(out)))
+    out.attrs["dead_band_mA"] = db
+    out.attrs["plating"] = plating
+    return out
+
+
+def cycles(halves: pd.DataFrame) -> pd.DataFrame:
+    """Pair each plating half cycle with the stripping half cycle that follows it.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``cycle`` (from 1), ``charge_plated_mAh``, ``charge_stripped_mAh``,
+        ``coulombic_efficiency`` (stripped/plated, 0–1; NaN where a half is missing),
+        ``plate_start_s``, ``plate_end_s``, ``strip_start_s``, ``strip_end_s``.
+    """
+    rows = []
+    current = None
+    for _, h in halves.iterrows():
+        if h.kind == "plate":
+            if current is not None:
+                rows.append(current)
+            current = {"charge_plated_mAh": h.charge_mAh, "plate_start_s": h.start_s, "plate_end_s": h.end_s,
+                       "charge_stripped_mAh": np.nan, "strip_start_s": np.nan, "strip_end_s": np.nan}  # fmt: skip
+        else:
+            if current is None or not np.isnan(current["charge_stripped_mAh"]):
+                if current is not None:
+                    rows.append(current)
+                current = {
+                    "charge_plated_mAh": np.nan,
+                    "plate_start_s": np.nan,
+                    "plate_end_s": np.nan,
+                }
+            current.update(
+                charge_stripped_mAh=h.charge_mAh, strip_start_s=h.start_s, strip_end_s=h.end_s
+            )
+            rows.append(current)
+            current = None
+    if current is not None:
+        rows.append(current)
+    out = pd.DataFrame(rows, columns=["charge_plated_mAh", "charge_stripped_mAh", "plate_start_s",
+                                      "plate_end_s", "strip_start_s", "strip_end_s"])  # fmt: skip
+    out.insert(0, "cycle", np.arange(1, len(out) + 1))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ce = out.charge_stripped_mAh / out.charge_plated_mAh
+    out.insert(3, "coulombic_efficiency", ce)
+    return out
+
+
+def boundaries(halves: pd.DataFrame) -> np.ndarray:
+    """Times (s) where the cell's state changes: every half cycle's start and end, sorted."""
+    t = np.concatenate([halves.start_s.to_numpy(float), halves.end_s.to_numpy(float)])
+    return np.unique(t)

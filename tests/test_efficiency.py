@@ -1,0 +1,100 @@
+"""Li efficiency from a simulated operando run with known truth; the frame-averaging fit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from profile_helpers import CAL, CU, detector
+
+from ndp import Material
+from ndp.cycles import cycles, half_cycles
+from ndp.efficiency import align, efficiency_table, fit_inventory
+from ndp.errors import NdpError
+from ndp.indicators import indicators
+from ndp.invert import invert
+from ndp.scale import Scale
+from ndp.simulate import simulate
+from ndp.synthetic import OperandoCell
+
+HSE = Material.mix(
+    [("PEO", 0.6), ("LiTFSI", 0.2), ("SN", 0.1), ("LAGP", 0.1)], by="weight", name="HSE"
+)
+
+
+@settings(max_examples=30, deadline=None)
+@given(knot_values=st.lists(st.floats(-5, 5), min_size=4, max_size=4), frame=st.floats(200, 900))
+def test_frame_averages_of_a_piecewise_linear_inventory_give_back_its_knots(knot_values, frame):
+    knots = np.array([0.0, 3000.0, 4000.0, 8000.0])
+    starts = np.arange(0.0, 8000.0 - frame + 1e-9, frame)
+    mids = starts + frame / 2
+    sub = np.linspace(0, 1, 401)
+    avg = [np.interp(a + frame * sub, knots, knot_values).mean() for a in starts]
+    avg = np.array(
+        [np.trapezoid(np.interp(a + frame * sub, knots, knot_values), sub) for a in starts]
+    )
+    knots_fit = np.array([starts[0], 3000.0, 4000.0, starts[-1] + frame])
+    truth = np.interp(knots_fit, knots, knot_values)
+    q, _ = fit_inventory(mids, np.full(mids.size, frame), avg, np.full(mids.size, 1e-3), knots_fit)
+    np.testing.assert_allclose(q, truth, atol=2e-3)
+
+
+@pytest.fixture(scope="module")
+def operando():
+    cell = OperandoCell(cycles=3, li_efficiency=[0.45, 0.6, 0.8], host_li_cm3=HSE.li_atoms_cm3)
+    stack = CU(10.0) | HSE(60.0, profiled=True)
+    det = detector(20.0, 5.0)
+    scale = Scale.from_beam(1e9, 1.0, 1e-2)
+    truth = cell.frame_profiles(600.0, np.linspace(0, 60, 3001))
+    spectra = simulate(
+        stack,
+        det,
+        CAL,
+        truth,
+        scale=scale,
+        live_time_s=600.0,
+        start=np.datetime64(cell.start),
+        seed=7,
+    )
+    profiles = invert(spectra, stack, det, scale=scale, depth_step_um=0.25, li_region_um=(0, 25))
+    log = cell.cycler_log()
+    halves = half_cycles(log)
+    table = efficiency_table(profiles, halves, cycles(halves), shift_s=align(profiles, log),
+                             host_li_cm3=HSE.li_atoms_cm3)  # fmt: skip
+    return cell, profiles, table
+
+
+def test_simulated_operando_run_recovers_the_truth(operando):
+    cell, _, table = operando
+    truth = cell.truth
+    np.testing.assert_allclose(table.plated_mAh_cm2, truth.plated_mAh_cm2, rtol=0.03)
+    assert np.all(np.abs(table.li_efficiency - truth.li_efficiency) < 0.02)
+    np.testing.assert_allclose(table.coulombic_efficiency, truth.coulombic_efficiency, rtol=1e-3)
+    np.testing.assert_allclose(table.charge_plated_mAh_cm2, truth.charge_plated_mAh_cm2, rtol=1e-3)
+    np.testing.assert_allclose(table.inactive_li_mAh_cm2, truth.inactive_li_mAh_cm2, atol=0.01)
+    assert np.all(table.li_efficiency_err > 0) and np.all(table.li_efficiency_err < 0.02)
+    assert list(table.columns[:8]) == ["cycle", "plated_mAh_cm2", "stripped_mAh_cm2", "li_efficiency",
+                                      "inactive_li_mAh_cm2", "charge_plated_mAh_cm2",
+                                      "charge_stripped_mAh_cm2", "coulombic_efficiency"]  # fmt: skip
+
+
+def test_indicators_follow_the_deposit(operando):
+    cell, profiles, _ = operando
+    ind = indicators(profiles, baseline_frames=2)
+    t_end_plate = cell.truth.plate_end_s.iloc[0]
+    k = int(np.argmin(np.abs(profiles.time.values + 300 - t_end_plate)))
+    assert ind.plated_mAh_cm2.values[k] == pytest.approx(
+        cell.truth.plated_mAh_cm2.iloc[0] * (1 - HSE.li_atoms_cm3 / 4.63e22), rel=0.1
+    )
+    assert 0 < ind.deposit_thickness_um.values[k] < 5
+    # After three cycles the inactive Li stays: the last frame still holds plated Li.
+    assert ind.plated_mAh_cm2.values[-1] > 0.5 * cell.truth.inactive_li_mAh_cm2.sum() * 0.9
+
+
+def test_log_that_misses_the_frames(operando):
+    cell, profiles, _ = operando
+    log = cell.cycler_log()
+    log.attrs["start"] = log.attrs["start"] + np.timedelta64(30, "D")
+    with pytest.raises(NdpError, match="do not overlap"):
+        align(profiles, log)
