@@ -42,6 +42,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "solid_angle_sr": ("positive", False),
         "acceptance_half_angle_deg": ("angle", False),
         "threshold_keV": ("nonnegative", False),
+        "calibration_standard": ("standard", False),
     },
     "beam": {"flux": ("positive", False)},
     "sample": {
@@ -90,7 +91,8 @@ class RunConfig:
     stack : Stack
     detector : Detector
     calibration : tuple of float or str or None
-        keV = c0 + c1·channel (+ c2·channel²), or a path to a calibration file.
+        keV = c0 + c1·channel (+ c2·channel²), or a reference spectrum (path) to fit, a
+        ``calibration_standard`` ("b10" or "li6").
     analysis : Analysis
     raw : dict
         The file as parsed, for provenance.
@@ -103,6 +105,7 @@ class RunConfig:
     detector: Detector
     analysis: Analysis
     calibration: tuple[float, ...] | str | None = None
+    calibration_standard: str = "b10"
     spectra: tuple[str, ...] = ()
     listmode: tuple[str, ...] = ()
     frame_s: float | None = None
@@ -110,6 +113,7 @@ class RunConfig:
     cycler: str | None = None
     time_zero: dt.datetime | None = None
     cycler_offset_s: float = 0.0
+    plating: str = "negative"
     flux: float | None = None
     area_cm2: float = 1.0
     li6_abundance: float = 0.0759
@@ -202,6 +206,13 @@ class _Checker:
             need(
                 value in ("auto", "alpha", "triton", "both"), "'auto', 'alpha', 'triton' or 'both'"
             )
+        elif kind == "plating":
+            need(
+                value in ("negative", "positive"),
+                "'negative' or 'positive' (the current sign that plates Li)",
+            )
+        elif kind == "standard":
+            need(value in ("b10", "li6"), "'b10' or 'li6'")
         elif kind == "matrix":
             need(value in ("fixed", "self-consistent"), "'fixed' or 'self-consistent'")
         elif kind == "method":
@@ -341,6 +352,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         ck.fail("run.frame_s", "required with run.listmode (frame duration in s)")
 
     calibration = det.pop("calibration", None)
+    calibration_standard = det.pop("calibration_standard", "b10")
     try:
         detector = Detector(**det)
     except NdpError as exc:
@@ -361,6 +373,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
             matrix=analysis.get("matrix", "fixed"),
         ),
         calibration=calibration,
+        calibration_standard=calibration_standard,
         spectra=run.get("spectra", ()),
         listmode=run.get("listmode", ()),
         frame_s=run.get("frame_s"),
@@ -368,6 +381,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         cycler=run.get("cycler"),
         time_zero=run.get("time_zero"),
         cycler_offset_s=run.get("cycler_offset_s", 0.0),
+        plating=run.get("plating", "negative"),
         flux=beam.get("flux"),
         area_cm2=sample.get("area_cm2", 1.0),
         li6_abundance=sample.get("li6_abundance", 0.0759),

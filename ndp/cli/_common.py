@@ -72,3 +72,38 @@ def emit(df, fmt: Format, *, notes: list[str] | None = None, float_format: str =
         for note in notes or []:
             out.write(f"# {note}\n")
         out.write(df.to_string(index=False, float_format=float_format.format, na_rep="-") + "\n")
+
+
+class Progress:
+    """A rich progress bar on a terminal's stderr; silent elsewhere (CI logs, pipes).
+
+    Use as ``with Progress() as p: library_call(progress=p.update)``; the library calls
+    ``update(stage, done, total)``.
+    """
+
+    def __init__(self):
+        self._bar = None
+        self._tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if sys.stderr.isatty():
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, TextColumn, TimeRemainingColumn
+            from rich.progress import Progress as RichProgress
+
+            self._bar = RichProgress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                     TimeRemainingColumn(), console=Console(stderr=True), transient=True)  # fmt: skip
+            self._bar.__enter__()
+        return self
+
+    def update(self, stage: str, done: int, total: int = 0) -> None:
+        if self._bar is None:
+            return
+        if stage not in self._tasks:
+            self._tasks[stage] = self._bar.add_task(stage, total=total or None)
+        self._bar.update(self._tasks[stage], completed=done, total=total or None)
+
+    def __exit__(self, *exc):
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+        return False

@@ -35,8 +35,10 @@ def _root(
 
 
 def _register() -> None:
-    from . import calibrate, cycles, depth, info, simulate, stopping
+    from . import calibrate, cycles, demo, depth, info, run, simulate, stopping
 
+    app.command("run")(run.run)
+    app.command("demo")(demo.demo)
     app.add_typer(stopping.app, name="stopping")
     app.command("depth")(depth.depth)
     app.command("calibrate")(calibrate.calibrate)

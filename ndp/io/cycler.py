@@ -444,8 +444,20 @@ def detect_cycler(path: str | os.PathLike) -> str:
         return "neware-csv"
     if "Data_Point" in first and "Test_Time" in first:
         return "arbin-csv"
-    if "," in first or ";" in first or "\t" in first:
-        return "csv"
+    lines = text.splitlines()
+    if len(head) == 4096:
+        lines = lines[:-1]  # the last line read may be cut short
+    rows = [ln for ln in lines[:6] if ln.strip()][:5]
+    for sep in (",", ";", "\t"):
+        counts = {ln.count(sep) for ln in rows}
+        # A table: the same number of fields on every line we can see, and a header of names.
+        if (
+            len(rows) >= 2
+            and len(counts) == 1
+            and counts.pop() >= 1
+            and not rows[0].lstrip().startswith(("#", "["))
+        ):
+            return "csv"
     raise FileFormatError(path, f"unknown cycler format; ndp reads {', '.join(CYCLER_FORMATS)}")
 
 
@@ -493,3 +505,32 @@ def read_cycler(path: str | os.PathLike, fmt: str | None = None, *,
         cols = {"timestamp": "DateTime"} if "DateTime" in df.columns else None
         return normalize(df, path, fmt, columns=cols)
     return normalize(df, path, fmt, columns=columns)
+
+
+def write_mpt(path: str | os.PathLike, log: pd.DataFrame) -> Path:
+    """Write a canonical log as an EC-Lab ASCII (.mpt) file, as EC-Lab lays one out (atomically)."""
+    from .._fileio import atomic_write
+
+    start = log.attrs.get("start")
+    header = [
+        "EC-Lab ASCII FILE",
+        "Nb header lines : {n}",
+        "",
+        "Galvanostatic Cycling with Potential Limitation",
+        "",
+        f"Acquisition started on : {pd.Timestamp(start):%m/%d/%Y %H:%M:%S.%f}"[:-3]
+        if start is not None
+        else "",
+        "Saved by : ndp",
+    ]
+    cols = ["time/s", "<I>/mA", "Ewe/V"]
+    header.append("\t".join(cols) + "\t")
+    header[1] = header[1].format(n=len(header))
+    v = log["voltage_V"].to_numpy() if "voltage_V" in log else np.zeros(len(log))
+    body = "\n".join(
+        f"{t:.4f}\t{i:.7E}\t{u:.7E}\t"
+        for t, i, u in zip(log.time_s.to_numpy(), log.current_mA.to_numpy(), v, strict=True)
+    )
+    return atomic_write(
+        path, ("\r\n".join(header) + "\r\n" + body.replace("\n", "\r\n") + "\r\n").encode("latin-1")
+    )

@@ -29,7 +29,9 @@ def test_cycles_csv_columns(tmp_path):
         "coulombic_efficiency",
     ]
     assert len(df) == 2 and np.all(np.abs(df.coulombic_efficiency - 1) < 0.02)
-    assert df.charge_plated_mAh_cm2.iloc[0] == pytest.approx(df.charge_plated_mAh.iloc[0] / 2, rel=1e-5)
+    assert df.charge_plated_mAh_cm2.iloc[0] == pytest.approx(
+        df.charge_plated_mAh.iloc[0] / 2, rel=1e-5
+    )
 
 
 def test_cycles_errors(tmp_path):
