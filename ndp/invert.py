@@ -323,6 +323,7 @@ def invert(
     regularization: str | float = "discrepancy",
     smoothness_order: int = 1,
     time_zero=None,
+    flux_weights=None,
     progress: Callable[[int], None] | None = None,
 ) -> xr.Dataset:
     """Li depth profiles of every frame of ``spectra``.
@@ -355,6 +356,9 @@ def invert(
         First (flat layers) or second (smooth slopes) differences in the prior.
     time_zero : datetime64, optional
         Origin of the ``time`` coordinate (default: the first frame's start).
+    flux_weights : array_like of shape (frames,), optional
+        Each frame's flux relative to the scale's (e.g. beam-monitor rate over its mean), so
+        a drifting beam does not read as a changing Li inventory.
     progress : callable, optional
         Called with the number of frames done.
 
@@ -394,6 +398,11 @@ def invert(
         )
     live = spectra.live_time_s.values
     k_frame = scale.exposure_cm2(live) * C.LI_METAL_ATOMS_CM3  # counts per (c_rel · cm)
+    if flux_weights is not None:
+        fw = np.broadcast_to(np.asarray(flux_weights, dtype=float), live.shape)
+        if not np.all(np.isfinite(fw) & (fw > 0)):
+            raise NdpError("flux_weights: expected positive numbers, one per frame")
+        k_frame = k_frame * fw
     bkg = _background(background, spectra, n_ch)
     n_frames = y_all.shape[0]
 
@@ -544,6 +553,7 @@ def invert(
             "depth_step_um": float(depth_step_um),
             "tail_um": tail_um,
             "time_zero": str(t0),
+            "flux_normalisation": "per-frame weights (beam monitor)" if flux_weights is not None else "none",
         },
     )  # fmt: skip
     return ds

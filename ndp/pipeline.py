@@ -192,10 +192,17 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     )
     time_zero = np.datetime64(cfg.time_zero, "ns") if cfg.time_zero is not None else None
     n = spectra.sizes["frame"]
+    monitor = spectra.monitor.values
+    weights = None
+    if np.all(np.isfinite(monitor)) and np.all(monitor > 0):
+        # A beam monitor in every frame: follow the flux drift (the scale is the mean flux).
+        rate = monitor / spectra.real_time_s.values
+        weights = rate / rate.mean()
     profiles = invert(
         spectra, cfg.stack, cfg.detector, cal, scale=scale, method=cfg.analysis.method,
         particles=cfg.analysis.particles, depth_step_um=cfg.analysis.depth_step_um,
         li_region_um=cfg.analysis.li_region_um, background=background, time_zero=time_zero,
+        flux_weights=weights,
         progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
     )  # fmt: skip
     if cfg.analysis.matrix == "self-consistent":

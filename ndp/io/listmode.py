@@ -9,7 +9,7 @@ channels and detector numbers. Formats:
   (and optionally ``detector``); an absolute acquisition start may be stored as ``start_time``
   (NPZ array, HDF5 attribute or Parquet metadata, ISO 8601).
 
-HDF5 needs ``h5py`` and Parquet ``pyarrow`` (``pip install "ndp[listmode]"``).
+Parquet needs ``pyarrow`` (``pip install "ndp[listmode]"``).
 """
 
 from __future__ import annotations
