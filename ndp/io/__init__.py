@@ -19,6 +19,7 @@ from ..errors import FileFormatError, NdpError
 from . import chn, lynx, mca, n42, spe, text
 from . import listmode as _listmode
 from ._spectra import make_spectra
+from ._text import read_bytes
 
 __all__ = ["FORMATS", "describe", "detect", "expand", "read", "read_spectra"]
 
@@ -37,15 +38,7 @@ LISTMODE = ("compass-csv", "npz", "hdf5", "parquet")
 def detect(path: str | os.PathLike) -> str:
     """Name of the file's format (a key of :data:`FORMATS` or a list-mode format)."""
     path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(8192)
-    except IsADirectoryError:
-        raise FileFormatError(path, "is a folder, expected a file") from None
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read the file ({exc.strerror})") from None
-    if not head.strip():
-        raise FileFormatError(path, "the file is empty")
+    head = read_bytes(path, 8192)
     for name in ("ortec-spe", "amptek-mca", "n42"):
         if FORMATS[name][0].sniff(head):
             return name

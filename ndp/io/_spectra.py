@@ -37,6 +37,7 @@ def make_spectra(
     monitor=None,
     calibration: Sequence[float] | None = None,
     detector: str | Sequence[str] | None = None,
+    label: str | None = None,
     raw: bool = False,
 ) -> xr.Dataset | dict:
     """Build a spectra Dataset from arrays, checking what every format must satisfy.
@@ -53,6 +54,8 @@ def make_spectra(
     calibration : sequence of float, optional
         keV = c0 + c1·channel (+ c2·channel²).
     detector : str or sequence of str, optional
+    label : str, optional
+        The file's own name for the measurement, kept in ``attrs["label"]``.
     raw : bool
         Return the checked arrays as a dict instead of a Dataset (for stacking many files).
 
@@ -113,7 +116,7 @@ def make_spectra(
                 np.array(["" if d is None else str(d) for d in dets], dtype=object),
             ),
         },
-        attrs={"format": fmt},
+        attrs={"format": fmt} if label is None else {"format": fmt, "label": label},
     )
     if calibration is not None and len(calibration) >= 2 and calibration[1] != 0:
         coeffs = [float(v) for v in calibration]

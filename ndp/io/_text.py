@@ -11,17 +11,24 @@ import numpy as np
 from ..errors import FileFormatError
 
 
-def read_text(path: str | os.PathLike) -> str:
-    """The file's text (UTF-8, else Latin-1), or a FileFormatError if it cannot be read."""
+def read_bytes(path: str | os.PathLike, size: int = -1) -> bytes:
+    """The file's bytes (the first ``size``, or all), or a FileFormatError naming the problem."""
     path = Path(path)
     try:
-        raw = path.read_bytes()
+        with open(path, "rb") as fh:
+            raw = fh.read(size)
     except IsADirectoryError:
         raise FileFormatError(path, "is a folder, expected a file") from None
     except OSError as exc:
         raise FileFormatError(path, f"cannot read the file ({exc.strerror})") from None
     if not raw.strip():
         raise FileFormatError(path, "the file is empty")
+    return raw
+
+
+def read_text(path: str | os.PathLike) -> str:
+    """The file's text (UTF-8, else Latin-1), or a FileFormatError if it cannot be read."""
+    raw = read_bytes(path)
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:

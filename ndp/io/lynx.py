@@ -75,14 +75,10 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
         monitor = to_float(head["monitor"][1], path, head["monitor"][0], "monitor counts")
     full = np.zeros(channels[0] + len(counts), dtype=np.int64)
     full[channels[0] :] = counts
-    ds = make_spectra(
+    return make_spectra(
         full, start=[start], live_time_s=live, real_time_s=real, source=str(path), fmt="lynx-text",
-        monitor=monitor, detector=head.get("detector", (0, ""))[1], raw=raw,
+        monitor=monitor, detector=head.get("detector", (0, ""))[1], label=head.get("label", (0, ""))[1], raw=raw,
     )  # fmt: skip
-    if raw:
-        return ds
-    ds.attrs["label"] = head.get("label", (0, ""))[1]
-    return ds
 
 
 def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0) -> Path:

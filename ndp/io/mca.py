@@ -78,14 +78,10 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
     if len(cal_points) >= 2:
         ch, e = np.array(cal_points).T
         calibration = list(np.polyfit(ch, e, 1 if len(cal_points) == 2 else 2)[::-1])
-    ds = make_spectra(
+    return make_spectra(
         np.array(counts), start=[start], live_time_s=live, real_time_s=real, source=str(path),
-        fmt="amptek-mca", calibration=calibration, raw=raw,
+        fmt="amptek-mca", calibration=calibration, label=header.get("TAG", (0, ""))[1], raw=raw,
     )  # fmt: skip
-    if raw:
-        return ds
-    ds.attrs["label"] = header.get("TAG", (0, ""))[1]
-    return ds
 
 
 def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0) -> Path:

@@ -80,14 +80,10 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
     if first != 0:
         counts = np.concatenate([np.zeros(first, dtype=np.int64), counts])
     label = blocks.get("$SPEC_ID", (0, [""]))[1]
-    ds = make_spectra(
+    return make_spectra(
         counts, start=[start], live_time_s=live, real_time_s=real, source=str(path), fmt="ortec-spe",
-        calibration=calibration, raw=raw,
+        calibration=calibration, label=label[0].strip() if label else "", raw=raw,
     )  # fmt: skip
-    if raw:
-        return ds
-    ds.attrs["label"] = label[0].strip() if label else ""
-    return ds
 
 
 def _num(v: float) -> str:
