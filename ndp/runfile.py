@@ -35,6 +35,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "cycler": ("path", False),
         "time_zero": ("datetime", False),
         "cycler_offset_s": ("number", False),
+        "plating": ("plating", False),
     },
     "detector": {
         "calibration": ("calibration", False),
@@ -63,6 +64,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "method": ("method", False),
         "depth_step_um": ("positive", False),
         "li_region_um": ("interval", False),
+        "matrix": ("matrix", False),
     },
 }
 

@@ -113,3 +113,78 @@ def test_cli_run_prints_the_table(demo_runs, tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "Per cycle" in r.stdout and "outputs:" in r.stdout
+
+
+def _variant(demo_runs, tmp_path, edit):
+    """A copy of the bare-Cu demo run with its run file edited."""
+    src = demo_runs["bare-Cu"]["run_file"]
+    cell = tmp_path / "cell"
+    shutil.copytree(src.parent, cell, ignore=shutil.ignore_patterns("run-ndp"))
+    (cell / "run.toml").write_text(edit((cell / "run.toml").read_text()))
+    return cell
+
+
+def test_listmode_run_matches_the_spectra_run(demo_runs, tmp_path):
+    """Events drawn from the demo's spectra, framed by ndp, give the same efficiencies."""
+    from ndp.io import expand, read_spectra
+    from ndp.io.listmode import write_npz
+
+    def edit(text):
+        return text.replace('spectra = "spectra/*.Spe"', 'listmode = "events.npz"\nframe_s = 600')
+
+    cell = _variant(demo_runs, tmp_path, edit)
+    spectra = read_spectra(expand(str(cell / "spectra" / "*.Spe")))
+    rng = np.random.default_rng(0)
+    times, channels = [], []
+    for k in range(spectra.sizes["frame"]):
+        ch = np.repeat(np.arange(spectra.sizes["channel"]), spectra.counts.values[k])
+        times.append(np.sort(600.0 * k + rng.uniform(0, 600.0, ch.size)))
+        channels.append(rng.permutation(ch))
+    order = [np.argsort(t) for t in times]
+    write_npz(cell / "events.npz", np.concatenate(times), np.concatenate([c[o] for c, o in zip(channels, order, strict=True)]),
+              start_time=str(spectra.start.values[0].astype("datetime64[s]")))  # fmt: skip
+    listmode = run(cell / "run.toml", output=tmp_path / "lm", figures=False)
+    assert listmode.spectra.sizes["frame"] == spectra.sizes["frame"]
+    assert int(listmode.spectra.counts.sum()) == int(spectra.counts.sum())
+    truth = demo_runs["bare-Cu"]["truth"]
+    assert np.all(np.abs(listmode.cycles.li_efficiency - truth.li_efficiency) < 0.02)
+
+
+def test_calibration_fitted_from_a_reference_in_the_run_file(demo_runs, tmp_path):
+    from spectra_helpers import b10_spectrum
+
+    from ndp.calibration import Calibration
+    from ndp.io import spe
+    from ndp.io._spectra import make_spectra
+
+    def edit(text):
+        return text.replace(
+            "calibration = [ -10.0, 0.75 ]", 'calibration = "b10.Spe"\ncalibration_standard = "b10"'
+        )
+
+    cell = _variant(demo_runs, tmp_path, edit)
+    counts = b10_spectrum(Calibration.from_linear(-10.0, 0.75), 20.0)
+    spe.write(cell / "b10.Spe", make_spectra(counts, start=[None], live_time_s=3600.0, real_time_s=3600.0,
+                                             source="b10", fmt="t"))  # fmt: skip
+    result = run(cell / "run.toml", output=tmp_path / "cal", figures=False)
+    c0, c1 = result.profiles.attrs["calibration"][:2]
+    assert abs(c0 + 10.0) < 1.0 and abs(c1 - 0.75) < 1e-3
+    assert np.all(
+        np.abs(result.cycles.li_efficiency - demo_runs["bare-Cu"]["truth"].li_efficiency) < 0.02
+    )
+
+
+def test_self_consistent_matrix_and_relative_scale(demo_runs, tmp_path):
+    cell = _variant(demo_runs, tmp_path, lambda t: t.replace('li_region_um = [0.0, 25.0]',
+                                                              'li_region_um = [0.0, 25.0]\nmatrix = "self-consistent"'))  # fmt: skip
+    result = run(cell / "run.toml", output=tmp_path / "sc", figures=False)
+    assert "self-consistent" in result.profiles.attrs["matrix"] and "phi" in result.profiles
+    rel = _variant(
+        demo_runs, tmp_path / "rel", lambda t: t.replace("[beam]\nflux = 1.000e+09\n", "")
+    )
+    result = run(rel / "run.toml", output=tmp_path / "relout", figures=False)
+    assert result.profiles.attrs["scale"] == "relative"
+    # The Li efficiency is a ratio: it needs no absolute scale.
+    assert np.all(
+        np.abs(result.cycles.li_efficiency - demo_runs["bare-Cu"]["truth"].li_efficiency) < 0.02
+    )

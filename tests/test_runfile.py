@@ -60,6 +60,9 @@ BROKEN = [
     ('time_zero = "2020-03-01T09:00:00"', 'time_zero = "yesterday"', 4, "run.time_zero", "ISO 8601"),
     ('spectra = "spectra/*.Spe"', 'spectra = "a"\nlistmode = "b.h5"', 4, "run.listmode", "not both"),
     ('flux = 1.0e7', 'flux = [1', None, None, "not valid TOML"),
+    ('method = "inversion"', 'method = "inversion"\nmatrix = "auto"', 35, "analysis.matrix", "'fixed' or 'self-consistent'"),
+    ('time_zero = "2020-03-01T09:00:00"', 'time_zero = "2020-03-01T09:00:00"\nplating = "down"', 5, "run.plating", "'negative' or 'positive'"),
+    ('resolution_keV = 25.0', 'resolution_keV = 25.0\ncalibration_standard = "c12"', 9, "detector.calibration_standard", "'b10' or 'li6'"),
 ]  # fmt: skip
 
 
