@@ -111,20 +111,15 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
         if b - a + 1 < min_points:
             continue
         sign = s[a]
-        # The run starts at the interval leading into its first row when that interval carried
-        # this sign's current (left rule above), i.e. from the previous row if it was a rest.
-        charge = (
-            abs(q_cum[b] - q_cum[a])
-            if a == 0
-            else abs(q_cum[b] - q_cum[a - 1] - (q[a - 1] if s[a - 1] != sign else 0.0))
-        )
-        cyc = (
-            np.nan
-            if inc_cum is None
-            else float(inc_cum[b] - inc_cum[a] + (inc[a] if inc is not None else 0.0))
-        )
+        # The intervals from the run's first to its last row; the one leading into the first row
+        # starts in a rest or the other sign, and by the rule above carries no charge of this run.
+        charge = abs(q_cum[b] - q_cum[a])
+        # The cycler's counters: increments are credited to the row that reports them, so the
+        # first row's own increment (a step's opening point) belongs to this run too.
+        cyc = np.nan if inc_cum is None else float(inc_cum[b] - inc_cum[a] + inc[a])
         rows.append({
             "kind": "plate" if sign == plate_sign else "strip",
+            # A run opening after a rest started when the rest ended: the last rest row's time.
             "start_s": t[a - 1] if a > 0 and s[a - 1] == 0 else t[a],
             "end_s": t[b],
             "charge_mAh": charge,

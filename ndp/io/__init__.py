@@ -153,7 +153,12 @@ def read_spectra(
 
 def describe(path: str | os.PathLike) -> dict:
     """What a file holds: format, frames, channels, times, counts (spectra) or events (list-mode)."""
-    fmt = detect(path)
+    try:
+        fmt = detect(path)
+    except FileFormatError as exc:
+        if "unknown file format" not in str(exc):
+            raise
+        return _describe_cycler(path, exc)
     if fmt in LISTMODE:
         n = 0
         t_lo, t_hi = np.inf, -np.inf
@@ -180,4 +185,35 @@ def describe(path: str | os.PathLike) -> dict:
         "start": None if np.isnat(ds.start.values[0]) else str(ds.start.values[0].astype("datetime64[s]")),
         "calibration_keV": ds.attrs.get("calibration"),
         "monitor": None if np.all(np.isnan(ds.monitor.values)) else float(np.nansum(ds.monitor.values)),
+    }  # fmt: skip
+
+
+def _describe_cycler(path, spectrum_error: FileFormatError) -> dict:
+    """``describe`` for a cycler log; if it is not one either, the spectrum readers' error."""
+    from .cycler import read_cycler
+
+    try:
+        log = read_cycler(path)
+    except FileFormatError as exc:
+        if "unknown cycler format" in str(exc):
+            from .cycler import CYCLER_FORMATS
+
+            raise FileFormatError(
+                path,
+                f"unknown file format; ndp reads spectra ({', '.join(FORMATS)}), list-mode "
+                f"({', '.join(LISTMODE)}) and cycler logs ({', '.join(CYCLER_FORMATS)})",
+            ) from None
+        raise
+    from ..cycles import half_cycles
+
+    try:
+        n_half = len(half_cycles(log))
+    except NdpError:
+        n_half = 0
+    return {
+        "file": str(path), "format": log.attrs["format"], "kind": "cycler log", "rows": len(log),
+        "start": None if log.attrs.get("start") is None else str(log.attrs["start"]),
+        "duration_s": float(log.time_s.iloc[-1] - log.time_s.iloc[0]),
+        "current_mA": f"{log.current_mA.min():.4g} … {log.current_mA.max():.4g}",
+        "half_cycles": n_half, "columns": ", ".join(log.columns),
     }  # fmt: skip

@@ -62,3 +62,18 @@ def test_calibrate_user_peaks(b10_file):
 def test_calibrate_errors(b10_file, args, message):
     r = runner.invoke(app, ["calibrate", str(b10_file[0]), *args])
     assert r.exit_code == 2 and message in r.stderr
+
+
+def test_info_on_a_cycler_log_and_on_something_else(tmp_path):
+    import pandas as pd
+
+    p = tmp_path / "log.csv"
+    pd.DataFrame(
+        {"Test_Time(s)": [0.0, 60.0, 120.0, 180.0], "Current(mA)": [-1.0, -1.0, 1.0, 1.0]}
+    ).to_csv(p, index=False)
+    r = runner.invoke(app, ["info", str(p)])
+    assert r.exit_code == 0 and "cycler log" in r.stdout and "half_cycles" in r.stdout
+    q = tmp_path / "notes.txt"
+    q.write_text("just some words\nand more words\n")
+    r = runner.invoke(app, ["info", str(q)])
+    assert r.exit_code == 2 and "ndp reads spectra (" in r.stderr and "cycler logs (" in r.stderr
