@@ -269,7 +269,11 @@ def _summary(result: RunResult) -> str:
     ]
     if len(t):
         show = t[CYCLE_COLUMNS].copy()
-        lines.append("Per cycle (mAh/cm2; efficiencies as fractions):")
+        if t.attrs.get("inventory_units", "mAh/cm2") == "mAh/cm2":
+            lines.append("Per cycle (mAh/cm2; efficiencies as fractions):")
+        else:
+            lines.append("Per cycle (plated, stripped, inactive Li in arbitrary units: no [beam] flux, so no "
+                         "absolute scale; charges in mAh/cm2; efficiencies as fractions):")  # fmt: skip
         lines.append(show.to_string(index=False, float_format=lambda v: f"{v:.4g}", na_rep="-"))
         if "li_efficiency_err" in t:
             errs = ", ".join(

@@ -188,3 +188,9 @@ def test_self_consistent_matrix_and_relative_scale(demo_runs, tmp_path):
     assert np.all(
         np.abs(result.cycles.li_efficiency - demo_runs["bare-Cu"]["truth"].li_efficiency) < 0.02
     )
+
+
+def test_summary_says_when_inventories_are_relative(demo_runs, tmp_path):
+    rel = _variant(demo_runs, tmp_path, lambda t: t.replace("[beam]\nflux = 1.000e+09\n", ""))
+    run(rel / "run.toml", output=tmp_path / "o", figures=False)
+    assert "arbitrary units" in (tmp_path / "o" / "summary.txt").read_text()
