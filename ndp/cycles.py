@@ -16,7 +16,7 @@ import pandas as pd
 
 from .errors import NdpError
 
-__all__ = ["boundaries", "cycles", "half_cycles"]
+__all__ = ["cycles", "half_cycles"]
 
 _CAPACITY_COLUMNS = ("capacity_mAh", "charge_capacity_mAh", "discharge_capacity_mAh")
 
@@ -190,9 +190,3 @@ def cycles(halves: pd.DataFrame) -> pd.DataFrame:
         ce = out.charge_stripped_mAh / out.charge_plated_mAh
     out.insert(3, "coulombic_efficiency", ce)
     return out
-
-
-def boundaries(halves: pd.DataFrame) -> np.ndarray:
-    """Times (s) where the cell's state changes: every half cycle's start and end, sorted."""
-    t = np.concatenate([halves.start_s.to_numpy(float), halves.end_s.to_numpy(float)])
-    return np.unique(t)

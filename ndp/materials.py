@@ -536,10 +536,3 @@ def _element_density(symbol: str) -> float | None:
     import periodictable
 
     return periodictable.elements.symbol(symbol).density
-
-
-def as_material(value: Material | str, density: float | None = None) -> Material:
-    """Coerce a name, formula or Material to a :class:`Material` (density overrides)."""
-    if isinstance(value, Material):
-        return value if density is None else value.with_density(density)
-    return Material(value, density)

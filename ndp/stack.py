@@ -19,13 +19,11 @@ import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .errors import StackError
 from .materials import Material
-
-if TYPE_CHECKING:
-    import numpy as np
 
 __all__ = ["Layer", "Stack"]
 
@@ -163,8 +161,6 @@ class Stack:
 
     def matrix_at(self, depth_um) -> list[Layer]:
         """The region layer at each depth (µm)."""
-        import numpy as np
-
         tops = np.cumsum([0.0] + [layer.thickness_um for layer in self.region])[:-1]
         idx = np.clip(
             np.searchsorted(tops, np.atleast_1d(depth_um), side="right") - 1,
@@ -175,8 +171,6 @@ class Stack:
 
     def depth_to_areal(self, depth_um) -> np.ndarray:
         """Depth in the profiled region (µm) → areal density from its surface (10¹⁵ atoms/cm²)."""
-        import numpy as np
-
         x = np.asarray(depth_um, dtype=float)
         out = np.zeros_like(x)
         top = 0.0

@@ -120,12 +120,6 @@ def _load_table(name: str) -> _Table:
     return _Table(data[:, 0].copy(), cols)
 
 
-@functools.cache
-def compound_table_keys() -> tuple[str, ...]:
-    """Names of the NIST compounds whose own stopping tables ship with ndp."""
-    return tuple(_load_table("compounds_alpha.tsv").columns)
-
-
 def _loglog(table: _Table, column: np.ndarray, energy_keV: np.ndarray) -> np.ndarray:
     """Log-log linear interpolation on the table's uniform ln E grid; S ∝ √E below it."""
     e = np.asarray(energy_keV, dtype=float)

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .._optional import require
 from ..errors import FileFormatError
 
 __all__ = ["CYCLER_FORMATS", "detect_cycler", "read_cycler"]
@@ -292,13 +293,8 @@ def _current_from_dq(t: np.ndarray, dq: np.ndarray) -> np.ndarray:
 
 
 def _read_mpr(path: Path) -> pd.DataFrame:
-    try:
-        from galvani import BioLogic
-    except ImportError:
-        raise FileFormatError(
-            path,
-            "reading BioLogic .mpr needs galvani (GPL-3; pip install 'ndp[cycler]'), or export the run as .mpt",
-        ) from None
+    BioLogic = require("galvani.BioLogic", path, "BioLogic .mpr",
+                       "galvani (GPL-3; pip install 'ndp[cycler]'), or export the run as .mpt")  # fmt: skip
     try:
         # An open file of ours: galvani leaves the files it opens itself unclosed.
         with open(path, "rb") as fh:
@@ -326,13 +322,12 @@ def _read_mpr(path: Path) -> pd.DataFrame:
 
 
 def _read_nda(path: Path) -> pd.DataFrame:
-    try:
-        import NewareNDA
-    except ImportError:
-        raise FileFormatError(
-            path,
-            "reading Neware .nda/.ndax needs NewareNDA (pip install 'ndp[cycler]'), or export a CSV",
-        ) from None
+    NewareNDA = require(
+        "NewareNDA",
+        path,
+        "Neware .nda/.ndax",
+        "NewareNDA (pip install 'ndp[cycler]'), or export a CSV",
+    )
     try:
         df = NewareNDA.read(str(path))
     except Exception as exc:  # its own exceptions vary by version

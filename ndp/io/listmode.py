@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from .._fileio import atomic_path
+from .._optional import require
 from ..errors import FileFormatError
 
 __all__ = ["EventChunk", "in_time_order", "iter_events", "listmode_start", "sniff", "write_npz"]
@@ -89,12 +90,6 @@ def iter_events(
             path, "not a list-mode file (CoMPASS CSV, NPZ, HDF5 or Parquet with time and channel)"
         )
     yield from readers[fmt](path, chunk)
-
-
-def _check(path, chunk: EventChunk) -> EventChunk:
-    # Negative channels are caught where they are histogrammed and NaN times by the time-order
-    # check; a separate pass here would cost as much as the histogram itself.
-    return chunk
 
 
 def in_time_order(chunks: Iterator[EventChunk], source) -> Iterator[EventChunk]:
@@ -177,9 +172,7 @@ def _compass_chunk(path, df, names, first: int, line0: int) -> EventChunk:
         i = int(np.argmax(np.isnan(tt)))
         raise FileFormatError(path, "TIMETAG: missing value", line0 + first + i)
     det = cols["BOARD"].astype(np.int64) * 1000 + cols["CHANNEL"].astype(np.int64)
-    return _check(
-        path, EventChunk(tt * 1e-12, cols["ENERGY"].astype(np.int64), det, first, line0 + first)
-    )
+    return EventChunk(tt * 1e-12, cols["ENERGY"].astype(np.int64), det, first, line0 + first)
 
 
 def _as_index(channel: np.ndarray) -> np.ndarray:
@@ -234,18 +227,13 @@ def _npz(path: Path, chunk: int) -> Iterator[EventChunk]:
                         path, f"'{k}' is truncated at event {first + len(buf) // dtype.itemsize}"
                     )
                 arrays[k] = np.frombuffer(buf, dtype=dtype)
-            yield _check(path, EventChunk(arrays["time"].astype(np.float64, copy=False),
-                                          _as_index(arrays["channel"]), arrays.get("detector"), first))  # fmt: skip
+            yield EventChunk(arrays["time"].astype(np.float64, copy=False),
+                                          _as_index(arrays["channel"]), arrays.get("detector"), first)  # fmt: skip
             first += m
 
 
 def _hdf5(path: Path, chunk: int) -> Iterator[EventChunk]:
-    try:
-        import h5py
-    except ImportError:
-        raise FileFormatError(
-            path, "reading HDF5 needs h5py (pip install 'ndp[listmode]')"
-        ) from None
+    h5py = require("h5py", path, "HDF5", "h5py (pip install h5py)")
     with h5py.File(path, "r") as h5:
         group = h5.get("events", h5)
         for need in ("time", "channel"):
@@ -261,16 +249,11 @@ def _hdf5(path: Path, chunk: int) -> Iterator[EventChunk]:
         for first in range(0, n, chunk):
             sl = slice(first, min(first + chunk, n))
             d = det[sl].astype(np.int64) if det is not None else None
-            yield _check(path, EventChunk(t[sl].astype(np.float64), _as_index(ch[sl]), d, first))
+            yield EventChunk(t[sl].astype(np.float64), _as_index(ch[sl]), d, first)
 
 
 def _parquet(path: Path, chunk: int) -> Iterator[EventChunk]:
-    try:
-        import pyarrow.parquet as pq
-    except ImportError:
-        raise FileFormatError(
-            path, "reading Parquet needs pyarrow (pip install 'ndp[listmode]')"
-        ) from None
+    pq = require("pyarrow.parquet", path, "Parquet", "pyarrow (pip install 'ndp[listmode]')")
     pf = pq.ParquetFile(path)
     cols = pf.schema_arrow.names
     for need in ("time", "channel"):
@@ -282,7 +265,7 @@ def _parquet(path: Path, chunk: int) -> Iterator[EventChunk]:
         t = batch.column("time").to_numpy().astype(np.float64)
         ch = batch.column("channel").to_numpy().astype(np.int64)
         d = batch.column("detector").to_numpy().astype(np.int64) if "detector" in want else None
-        yield _check(path, EventChunk(t, ch, d, first))
+        yield EventChunk(t, ch, d, first)
         first += t.size
 
 
