@@ -1,18 +1,37 @@
 """Physical constants and nuclear data that NDP of lithium needs, in ndp's units.
 
-Units: energy keV, depth µm, density g/cm³, concentration atoms/cm³, charge mAh.
+Units: energy keV, depth µm, density g/cm³, concentration atoms/cm³, charge mAh. Every constant
+lives here once and is used from here; the unit strings written into outputs live in
+:mod:`ndp.units`.
 """
 
 from __future__ import annotations
+
+from periodictable import elements as _elements
 
 #: Avogadro's number, 1/mol.
 AVOGADRO = 6.02214076e23
 #: Elementary charge, C.
 ELEMENTARY_CHARGE_C = 1.602176634e-19
-#: Li atoms per mAh of charge (1 mAh = 3.6 C).
-LI_ATOMS_PER_MAH = 3.6 / ELEMENTARY_CHARGE_C
-#: Li atom density of Li metal, atoms/cm³ (0.534 g/cm³), the reference of relative densities.
-LI_METAL_ATOMS_CM3 = 4.63e22
+#: Seconds per hour.
+SECONDS_PER_HOUR = 3600.0
+#: Charge of 1 mAh, C (1 mA for an hour).
+COULOMB_PER_MAH = 1e-3 * SECONDS_PER_HOUR
+#: Li atoms per mAh of charge (1 mAh = 3.6 C), 2.247×10¹⁹.
+LI_ATOMS_PER_MAH = COULOMB_PER_MAH / ELEMENTARY_CHARGE_C
+#: Centimetres per micrometre (depths are µm, densities per cm³).
+CM_PER_UM = 1e-4
+#: Square centimetres per barn.
+BARN_CM2 = 1e-24
+
+#: Mass density of Li metal, g/cm³.
+LI_METAL_DENSITY_G_CM3 = 0.534
+#: Standard atomic mass of Li, g/mol (periodictable's, as every material uses).
+LI_MOLAR_MASS_G_MOL = float(_elements.Li.mass)
+#: Li atom density of Li metal, atoms/cm³ (≈ 4.63×10²²), the reference of relative densities.
+#: Computed as :class:`ndp.materials.Material` computes it, so ``Material("Li").li_atoms_cm3``
+#: equals it exactly.
+LI_METAL_ATOMS_CM3 = LI_METAL_DENSITY_G_CM3 * AVOGADRO / LI_MOLAR_MASS_G_MOL
 
 #: Birth energies of the ⁶Li(n,α)³H products, keV.
 ALPHA_ENERGY_KEV = 2055.0

@@ -29,6 +29,10 @@ class Detector:
         Lowest energy recorded (the lower-level discriminator), keV.
     channel_width_keV : float
         Width of one channel, keV (0 if unknown), which adds w²/12 to the energy variance.
+    straggling_scale : float
+        Factor on the energy-straggling standard deviation (1: the model as computed). The
+        instrument fit frees it with the resolution, since real straggling differs from any
+        model by some ten per cent.
     """
 
     resolution_keV: float = 20.0
@@ -36,6 +40,7 @@ class Detector:
     solid_angle_sr: float = 1e-3
     threshold_keV: float = 50.0
     channel_width_keV: float = 0.0
+    straggling_scale: float = 1.0
 
     def __post_init__(self):
         checks = {
@@ -44,6 +49,7 @@ class Detector:
             "solid_angle_sr": (self.solid_angle_sr, 0.0, False),
             "threshold_keV": (self.threshold_keV, 0.0, True),
             "channel_width_keV": (self.channel_width_keV, 0.0, True),
+            "straggling_scale": (self.straggling_scale, 0.0, True),
         }
         for name, (value, low, inclusive) in checks.items():
             ok = isinstance(value, int | float) and math.isfinite(value)

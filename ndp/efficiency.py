@@ -23,8 +23,15 @@ import xarray as xr
 
 from . import constants as C
 from .errors import NdpError
+from .scale import is_absolute
 
-__all__ = ["align", "efficiency_table", "fit_inventory"]
+__all__ = ["COLUMNS", "align", "efficiency_table", "fit_inventory"]
+
+#: The contract's columns of ``cycles.csv``, in order (units in the names; efficiencies are
+#: fractions). The table continues with the 1σ errors, the efficiency gap and the half cycles'
+#: times (:func:`efficiency_table`).
+COLUMNS = ["cycle", "plated_mAh_cm2", "stripped_mAh_cm2", "li_efficiency", "inactive_li_mAh_cm2",
+           "charge_plated_mAh_cm2", "charge_stripped_mAh_cm2", "coulombic_efficiency"]  # fmt: skip
 
 
 def align(profiles: xr.Dataset, log: pd.DataFrame, offset_s: float = 0.0) -> float:
@@ -112,8 +119,9 @@ def efficiency_table(profiles: xr.Dataset, halves: pd.DataFrame, cycle_table: pd
     Parameters
     ----------
     profiles : xarray.Dataset
-        From :func:`ndp.invert.invert`: ``li_areal``/``li_areal_err`` per frame (``time`` mid,
-        ``real_time_s`` durations).
+        From :func:`ndp.invert.invert`: the inventory ``li_capacity``/``li_capacity_err`` per
+        frame, already per cm² of electrode (mAh/cm², or arbitrary units on a relative scale),
+        with ``time`` (mid) and ``real_time_s`` (durations).
     halves : pandas.DataFrame
         :func:`ndp.cycles.half_cycles` of the aligned cycler log.
     cycle_table : pandas.DataFrame
@@ -121,7 +129,8 @@ def efficiency_table(profiles: xr.Dataset, halves: pd.DataFrame, cycle_table: pd
     shift_s : float
         Cycler → NDP clock shift (:func:`align`).
     area_cm2 : float
-        Electrode area, for charges per cm².
+        Electrode area: turns the cycler's charges (mAh) into mAh/cm². The NDP inventory is
+        per cm² already and never meets it.
     host_li_cm3, metal_li_cm3 : float
         Li density of the host the deposit displaces and of the deposit, atoms/cm³.
 
@@ -130,17 +139,17 @@ def efficiency_table(profiles: xr.Dataset, halves: pd.DataFrame, cycle_table: pd
     pandas.DataFrame
         The contract's columns ``cycle, plated_mAh_cm2, stripped_mAh_cm2, li_efficiency,
         inactive_li_mAh_cm2, charge_plated_mAh_cm2, charge_stripped_mAh_cm2,
-        coulombic_efficiency``, then 1σ errors (``*_err``), ``efficiency_gap`` (CE − Li
-        efficiency) and the half cycles' times on the NDP clock. NaN where a half cycle is
-        missing or not covered by frames.
+        coulombic_efficiency``, then 1σ errors (``plated_err_mAh_cm2``, ``stripped_err_mAh_cm2``,
+        ``li_efficiency_err``, ``inactive_li_err_mAh_cm2``), ``efficiency_gap`` (CE − Li
+        efficiency) and the half cycles' times on the NDP clock (``plate_start_s`` …). NaN where
+        a half cycle is missing or not covered by frames. ``attrs["absolute"]`` says whether the
+        Li columns are in mAh/cm² (else arbitrary units: no absolute scale).
     """
-    absolute = profiles.li_areal.attrs.get("units") == "atoms/cm2"
-    to_mah = 1.0 / C.LI_ATOMS_PER_MAH if absolute else 1.0
     displaced = 1.0 / (1.0 - host_li_cm3 / metal_li_cm3)
     t = profiles.time.values
     dur = profiles.real_time_s.values
-    y = profiles.li_areal.values * to_mah * displaced
-    e = profiles.li_areal_err.values * to_mah * displaced
+    y = profiles.li_capacity.values * displaced
+    e = profiles.li_capacity_err.values * displaced
     lo, hi = float(t[0] - dur[0] / 2), float(t[-1] + dur[-1] / 2)
     bounds = np.unique(
         np.concatenate([halves.start_s.to_numpy(float), halves.end_s.to_numpy(float)]) + shift_s
@@ -179,22 +188,57 @@ def efficiency_table(profiles: xr.Dataset, halves: pd.DataFrame, cycle_table: pd
             eff_err = float(np.sqrt(max(grad @ cov @ grad, 0.0)))
         rows.append({
             "cycle": int(c.cycle),
-            "plated_mAh_cm2": plated / area_cm2 if absolute else plated,
-            "stripped_mAh_cm2": stripped / area_cm2 if absolute else stripped,
-            "li_efficiency": eff,
-            "inactive_li_mAh_cm2": inactive / area_cm2 if absolute else inactive,
+            "plated_mAh_cm2": plated, "stripped_mAh_cm2": stripped, "li_efficiency": eff,
+            "inactive_li_mAh_cm2": inactive,
             "charge_plated_mAh_cm2": c.charge_plated_mAh / area_cm2,
             "charge_stripped_mAh_cm2": c.charge_stripped_mAh / area_cm2,
             "coulombic_efficiency": c.coulombic_efficiency,
-            "plated_err": plated_err / area_cm2 if absolute else plated_err,
-            "stripped_err": stripped_err / area_cm2 if absolute else stripped_err,
-            "li_efficiency_err": eff_err,
-            "inactive_li_err": inactive_err / area_cm2 if absolute else inactive_err,
+            "plated_err_mAh_cm2": plated_err, "stripped_err_mAh_cm2": stripped_err,
+            "li_efficiency_err": eff_err, "inactive_li_err_mAh_cm2": inactive_err,
             "efficiency_gap": c.coulombic_efficiency - eff,
             "plate_start_s": c.plate_start_s + shift_s, "plate_end_s": c.plate_end_s + shift_s,
             "strip_start_s": c.strip_start_s + shift_s, "strip_end_s": c.strip_end_s + shift_s,
         })  # fmt: skip
-    out = pd.DataFrame(rows)
-    out.attrs["inventory_units"] = "mAh/cm2" if absolute else "arb. units"
+    out = pd.DataFrame(rows, columns=None if rows else COLUMNS)
+    out.attrs["absolute"] = is_absolute(profiles)
     out.attrs["host_displacement_factor"] = displaced
     return out
+
+
+def host_li(profiles: xr.Dataset, halves: pd.DataFrame, *, shift_s: float = 0.0,
+            declared_cm3: float | None = None,
+            metal_cm3: float = C.LI_METAL_ATOMS_CM3) -> tuple[float, float, str]:  # fmt: skip
+    """Li density of the host in the inventory window, measured where nothing has plated yet.
+
+    The deposit displaces host, so the window's change is plated Li times 1 − c_host/c_metal.
+    The host's Li density is read from the frames that end before the first plating starts
+    (the window's mean density there), in the same matrix and units as the window itself,
+    which makes the correction independent of what material the run file declared. Without
+    such frames it falls back to the declared host, unless that is Li metal itself (then it
+    cannot be a host the deposit displaces, and 0 is used).
+
+    Returns
+    -------
+    c_host : float
+        Li atoms/cm³ (or the profiles' relative units).
+    error : float
+        Its 1σ.
+    source : str
+        How it was obtained, for the summary.
+    """
+    t = profiles.time.values
+    dur = profiles.real_time_s.values
+    win = profiles.attrs.get("li_region_um")
+    width_cm = (float(win[1]) - float(win[0])) * 1e-4 if win is not None else np.nan
+    plates = halves[halves.kind == "plate"] if "kind" in halves else halves.iloc[0:0]
+    first = float(plates.start_s.min()) + shift_s if len(plates) else np.inf
+    before = (t + dur / 2) <= first + 1e-6
+    if before.any() and np.isfinite(width_cm) and width_cm > 0:
+        vals = profiles.li_areal.values[before] / width_cm
+        errs = profiles.li_areal_err.values[before] / width_cm
+        n = int(before.sum())
+        err = float(np.sqrt(np.sum(errs**2)) / n) if n else np.nan
+        return float(np.mean(vals)), err, f"measured in {n} frame(s) before the first plating"
+    if declared_cm3 is not None and declared_cm3 < 0.9 * metal_cm3:
+        return float(declared_cm3), 0.0, "the declared profiled material"
+    return 0.0, 0.0, "none (no frame before the first plating; the declared matrix is Li metal)"

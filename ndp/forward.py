@@ -12,6 +12,9 @@ lands in channel j. It folds:
   sub-depths fine enough that no bin is wider in energy than half the resolution;
 * the collimator's acceptance: the mean detected energy over emission angles, and their spread as
   a variance; angles at which the particle stops do not count;
+* the discriminator acts on the *measured* pulse height: particles leaving the stack below the
+  threshold still reach channels above it through the resolution, so the threshold is a cut on
+  channels (the fitted range), not on particles;
 * energy straggling and the detector's resolution (:mod:`ndp.resolution`) as a Gaussian;
 * the channel binning: the Gaussian is integrated over each channel's energy interval.
 
@@ -112,7 +115,7 @@ def _response(stack, particle, detector, calibration, n_channels, edges) -> np.n
         raise NdpError("calibration: energy must increase with channel over the spectrum")
 
     # Energy spread at bin centres, interpolated to sub-samples (it varies slowly with depth).
-    sig2_strag = np.nan_to_num(straggling_variance(cs, centres), nan=0.0)
+    sig2_strag = np.nan_to_num(straggling_variance(cs, centres), nan=0.0) * detector.straggling_scale**2
     sig2_det = (
         detector.resolution_keV / C.FWHM_PER_SIGMA
     ) ** 2 + detector.channel_width_keV**2 / 12
@@ -126,7 +129,7 @@ def _response(stack, particle, detector, calibration, n_channels, edges) -> np.n
 
     cos, w = detector.angles()
     e_ang = detected_energy(cs, x[:, None], cos[None, :])  # (N, n_angles)
-    seen = e_ang > detector.threshold_keV
+    seen = e_ang > 0.0
     w_seen = seen @ w
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(w_seen > 0, (e_ang * seen) @ w / w_seen, 0.0)

@@ -19,7 +19,9 @@ import numpy as np
 import xarray as xr
 
 from . import constants as C
+from . import units as U
 from .errors import NdpError
+from .scale import is_absolute
 
 __all__ = ["indicators"]
 
@@ -45,13 +47,13 @@ def indicators(profiles: xr.Dataset, *, baseline_frames: int | slice = 1, penetr
     xarray.Dataset
         Dims ``time`` (and ``depth`` for ``plated_density``).
     """
-    if profiles.li_density.attrs.get("units") != "atoms/cm3":
+    if not is_absolute(profiles):
         raise NdpError("indicators: need profiles on an absolute scale (atoms/cm3)")
     sl = slice(0, baseline_frames) if isinstance(baseline_frames, int) else baseline_frames
     c = np.nan_to_num(profiles.li_density.values)
     base = c[sl].mean(axis=0)
     edges = profiles.depth_edges.values
-    width_cm = np.diff(edges) * 1e-4
+    width_cm = np.diff(edges) * C.CM_PER_UM
     excess = np.clip(c - base[None, :], 0.0, None)
     content = excess * width_cm[None, :]  # atoms/cm2 per bin
     total = content.sum(axis=1)
@@ -64,7 +66,7 @@ def indicators(profiles: xr.Dataset, *, baseline_frames: int | slice = 1, penetr
     with np.errstate(invalid="ignore", divide="ignore"):
         centroid = np.where(total > 0, content @ centres / total, np.nan)
         density = np.where(
-            thick > 0, total * fraction / (thick * 1e-4) / C.LI_METAL_ATOMS_CM3, np.nan
+            thick > 0, total * fraction / (thick * C.CM_PER_UM) / C.LI_METAL_ATOMS_CM3, np.nan
         )
     thr = penetration_um if penetration_um is not None else 0.5 * float(edges[-1])
     deep = np.clip(
@@ -74,12 +76,12 @@ def indicators(profiles: xr.Dataset, *, baseline_frames: int | slice = 1, penetr
     to_mah = 1.0 / C.LI_ATOMS_PER_MAH
     return xr.Dataset(
         {
-            "plated_density": (("time", "depth"), excess, {"units": "atoms/cm3", "long_name": "Li above the host's own"}),
-            "plated_mAh_cm2": ("time", total * to_mah, {"units": "mAh/cm2"}),
-            "deposit_thickness_um": ("time", thick, {"units": "um", "long_name": f"depth holding {fraction:.0%} of the plated Li"}),
-            "deposit_density_rel": ("time", density, {"units": "1", "long_name": "deposit density relative to Li metal"}),
-            "centroid_um": ("time", centroid, {"units": "um", "long_name": "mean depth of the plated Li"}),
-            "penetration_mAh_cm2": ("time", penetration * to_mah, {"units": "mAh/cm2", "long_name": f"plated Li deeper than {thr:g} um"}),
+            "plated_density": (("time", "depth"), excess, U.cf(U.PER_CM3, "Li density above the host's own")),
+            "plated_mAh_cm2": ("time", total * to_mah, U.cf(U.MAH_PER_CM2, "plated Li")),
+            "deposit_thickness_um": ("time", thick, U.cf(U.UM, f"depth holding {fraction:.0%} of the plated Li")),
+            "deposit_density_rel": ("time", density, U.cf(U.ONE, "deposit density relative to Li metal")),
+            "centroid_um": ("time", centroid, U.cf(U.UM, "mean depth of the plated Li")),
+            "penetration_mAh_cm2": ("time", penetration * to_mah, U.cf(U.MAH_PER_CM2, f"plated Li deeper than {thr:g} um")),
         },
         coords={"time": profiles.time, "depth": profiles.depth},
         attrs={"baseline": str(sl), "penetration_um": thr, "matrix": profiles.attrs.get("matrix", "")},

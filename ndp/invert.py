@@ -23,26 +23,22 @@ from collections.abc import Callable
 
 import numpy as np
 import xarray as xr
-from scipy import linalg
-from threadpoolctl import threadpool_limits
 
 from . import constants as C
+from . import units as U
 from .calibration import Calibration
 from .detector import Detector
 from .errors import NdpError
-from .forward import NdpWarning, depth_edges, response_matrix, sensitive_particles
+from .forward import NdpWarning, depth_edges, sensitive_particles
 from .kinematics import depth_from_energy
+from .model.bounds import density_upper_bound
+from .model.instrument import Instrument
+from .model.response import build_response
+from .model.series import fit_series
 from .scale import Scale
 from .stack import Stack
 
 __all__ = ["inventory", "invert"]
-
-
-def _difference(n: int, order: int) -> np.ndarray:
-    d = np.eye(n)
-    for _ in range(order):
-        d = np.diff(d, axis=0)
-    return d
 
 
 def _calibration(spectra: xr.Dataset, calibration) -> Calibration:
@@ -70,187 +66,26 @@ def _check_coverage(
 
 
 def _background(background, spectra: xr.Dataset, n_channels: int) -> np.ndarray:
-    """Expected background counts per frame and channel, shape (frames, channels)."""
-    live = spectra.live_time_s.values
+    """Expected background counts per frame and channel, shape (frames, channels).
+
+    A blank measurement is scaled to each frame by :func:`ndp.reduce.blank_counts` (monitor
+    when both have one, live time otherwise; mismatched channels or calibration are errors);
+    an array is taken as the expected counts themselves.
+    """
+    shape = (spectra.sizes["frame"], n_channels)
     if background is None:
-        return np.zeros((live.size, n_channels))
+        return np.zeros(shape)
     if isinstance(background, xr.Dataset):
-        if background.sizes["channel"] != n_channels:
-            raise NdpError(
-                f"background: {background.sizes['channel']} channels, the spectra have {n_channels}"
-            )
-        rate = background.counts.values.sum(axis=0) / background.live_time_s.values.sum()
-        return live[:, None] * rate[None, :]
-    rate = np.broadcast_to(np.asarray(background, dtype=float), (n_channels,))
-    return live[:, None] * rate[None, :]
+        from .reduce import blank_counts
 
-
-class _Problem:
-    """One frame's penalised Poisson likelihood in c_rel (Li density / Li metal density).
-
-    f(c) = Σ (μ − y log μ) + ½ λ cᵀMc,  μ = A c + b,  c ≥ 0.
-
-    Solved by projected Newton on the exact Hessian Aᵀ diag(y/μ²) A + λM: the problems are small
-    (hundreds of bins, channels grouped to a fraction of the resolution), and the likelihood is
-    convex, so a handful of steps reach the optimum where first-order methods crawl.
-    """
-
-    def __init__(self, a: np.ndarray, y: np.ndarray, b: np.ndarray, m: np.ndarray):
-        self.a, self.y, self.b, self.m = a, y, b, m
-        self.eps = 1e-9
-
-    def mu(self, c):
-        return self.a @ c + self.b + self.eps
-
-    def value(self, c, lam):
-        mu = self.mu(c)
-        return float(np.sum(mu - self.y * np.log(mu)) + 0.5 * lam * c @ self.m @ c)
-
-    def solve(self, c0, lam, maxiter=60, tol=1e-4):
-        c = np.maximum(c0, 0.0)
-        f = self.value(c, lam)
-        self.iterations = 0
-        for _ in range(maxiter):
-            self.iterations += 1
-            mu = self.mu(c)
-            g = self.a.T @ (1.0 - self.y / mu) + lam * (self.m @ c)
-            # ε-active set (Bertsekas): bins at or next to zero that the gradient pushes down
-            # stay at zero; treating them as free makes the projected steps zigzag.
-            eps = min(
-                1e-6 * max(float(c.max()), 1e-30), float(np.linalg.norm(c - np.maximum(c - g, 0.0)))
-            )
-            free = (c > eps) | (g < 0)
-            # Fisher information (1/μ) rather than the observed y/μ²: it stays positive in empty
-            # channels, so the steps are well scaled and seldom need backtracking.
-            h = (self.a.T * (1.0 / mu)) @ self.a + lam * self.m
-            hf = h[np.ix_(free, free)]
-            hf[np.diag_indices_from(hf)] += 1e-12 * np.trace(hf) / max(hf.shape[0], 1)
-            try:
-                step_free = -linalg.solve(hf, g[free], assume_a="pos")
-            except (linalg.LinAlgError, ValueError):
-                step_free = -g[free] / np.maximum(np.diag(hf), 1e-30)
-            step = np.zeros_like(c)
-            step[free] = step_free
-            c_base = np.where(free, c, 0.0)
-            t = 1.0
-            while True:  # backtracking along the projected path
-                c_new = np.maximum(c_base + t * step, 0.0)
-                f_new = self.value(c_new, lam)
-                if f_new <= f + 1e-4 * g @ (c_new - c) or t < 1e-6:
-                    break
-                t *= 0.5
-            # An improvement below 1e-4 in log-likelihood changes no profile visibly.
-            done = f - f_new <= tol
-            if f_new < f:
-                c, f = c_new, f_new
-            if done:
-                break
-        return c
-
-    def chi2(self, c) -> tuple[float, float]:
-        """Pearson-type misfit and its expectation at the fit.
-
-        Σ (y − μ)²/max(μ, 1): where μ ≥ 1 this is Pearson's χ² (expectation 1 per channel);
-        where the model expects almost nothing it is bounded, so one stray count does not
-        outweigh the spectrum (expectation μ there). Returns (misfit, Σ min(μ, 1)).
-        """
-        mu = self.mu(c)
-        return float(np.sum((self.y - mu) ** 2 / np.maximum(mu, 1.0))), float(
-            np.sum(np.minimum(mu, 1.0))
-        )
-
-
-def _choose_lambda(
-    prob: _Problem, c0: np.ndarray, lam0: float, target: float, scale: float, warm: bool
-):
-    """Discrepancy principle: a λ whose misfit equals its expectation (misfit grows with λ).
-
-    χ² itself scatters by √(2·target) from one measurement to the next, so any λ whose χ² lies
-    within two such standard deviations of the target is as good as any other and is accepted:
-    along a series, the previous frame's λ usually is, and one solve suffices. Otherwise log λ
-    is bracketed from ``lam0`` (steps of two decades, or ¼ decade when warm) and bisected to 0.1
-    decade. When even λ → 0 cannot reach the target (the model misses something: the matrix,
-    the background, the calibration), the goal becomes the best χ² plus its scatter (the
-    modified discrepancy principle), so a model error is not answered with noise amplification.
-    """
-    band = 2.0 * np.sqrt(2.0 * target)
-    floor = -12.0  # log λ/scale: below this only noise is fitted
-    fits: dict[float, tuple[np.ndarray, float]] = {}
-    state = {"c": c0, "offset": 0.0}
-
-    def miss(log_l):
-        if log_l not in fits:
-            c = prob.solve(state["c"], scale * 10.0**log_l)
-            state["c"] = c
-            stat, expected = prob.chi2(c)
-            fits[log_l] = (c, stat - expected)
-        return fits[log_l][1] - state["offset"]
-
-    def done(log_l):
-        return fits[log_l][0], scale * 10.0**log_l
-
-    step = 0.25 if warm else 2.0
-    lo = hi = max(float(np.log10(lam0 / scale)), floor)
-    if abs(miss(lo)) <= band:
-        return done(lo)
-    if miss(lo) > 0:  # too smooth: lower λ until the fit is good enough
-        while miss(lo) > 0:
-            if lo <= floor:
-                state["offset"] = fits[lo][1] + band
-                if miss(hi) <= 0:
-                    return done(hi)
-                break
-            hi, lo = lo, max(lo - step, floor)
-            if abs(miss(lo)) <= band:
-                return done(lo)
-    else:
-        for _ in range(40):
-            lo, hi = hi, hi + step
-            if abs(miss(hi)) <= band:
-                return done(hi)
-            if miss(hi) > 0:
-                break
-        else:
-            return done(hi)
-    while hi - lo > 0.1:
-        mid = 0.5 * (lo + hi)
-        if abs(miss(mid)) <= band:
-            return done(mid)
-        if miss(mid) > 0:
-            hi = mid
-        else:
-            lo = mid
-    return done(lo)
-
-
-def _channel_groups(roi: np.ndarray, width_ch: np.ndarray) -> np.ndarray:
-    """Group consecutive ROI channels so no group is wider than ``width_ch`` at its start."""
-    group = np.empty(roi.size, dtype=np.int64)
-    g, start = 0, 0
-    for i in range(roi.size):
-        if i > start and (roi[i] != roi[i - 1] + 1 or i - start >= width_ch[start]):
-            g += 1
-            start = i
-        group[i] = g
-    return group
-
-
-def _errors(a, mu, dtd, lam, c) -> np.ndarray:
-    """Posterior covariance of c_rel over the free bins (zero-bound bins get their marginal)."""
-    h = (a.T * (1.0 / mu)) @ a + lam * dtd
-    n = c.size
-    cov = np.zeros((n, n))
-    free = c > 1e-8 * max(float(c.max()), 1e-30)
-    idx = np.flatnonzero(free) if free.any() else np.arange(n)
+        background = blank_counts(spectra, background).counts.transpose("frame", "channel")
+    b = np.asarray(background, dtype=float)
     try:
-        hf = linalg.cho_factor(h[np.ix_(idx, idx)] + 1e-12 * np.eye(idx.size))
-        cov[np.ix_(idx, idx)] = linalg.cho_solve(hf, np.eye(idx.size))
-    except linalg.LinAlgError:
-        cov[np.ix_(idx, idx)] = linalg.pinvh(h[np.ix_(idx, idx)])
-    fixed = np.flatnonzero(~free)
-    if fixed.size:
-        cov[fixed, fixed] = 1.0 / np.maximum(np.diag(h)[fixed], 1e-30)
-    return cov
+        return np.broadcast_to(b, shape).copy()
+    except ValueError:
+        raise NdpError(
+            f"background: expected counts of shape (frames, channels) = {shape}, got {b.shape}"
+        ) from None
 
 
 def _with_tail(stack: Stack, detector: Detector, names, edges: np.ndarray) -> np.ndarray:
@@ -269,22 +104,6 @@ def _with_tail(stack: Stack, detector: Detector, names, edges: np.ndarray) -> np
         return edges
     n = int(np.ceil((deepest - end) / max(step, (deepest - end) / 40)))
     return np.concatenate([edges, np.linspace(end, deepest, n + 1)[1:]])
-
-
-def _local_fwhm_keV(stack: Stack, detector: Detector, names, energy_keV: np.ndarray) -> np.ndarray:
-    """Energy resolution (FWHM, keV) of the spectrum at each energy: the best particle's there."""
-    from .resolution import depth_resolution
-
-    best = np.full(energy_keV.shape, np.inf)
-    for p in names:
-        cs = stack.to_array(p)
-        depth = np.clip(
-            np.nan_to_num(depth_from_energy(cs, energy_keV), nan=0.0), 0.0, cs.region_end_um
-        )
-        fw = depth_resolution(cs, depth, detector, n_angles=8)["resolution_keV"]
-        best = np.minimum(best, np.where(np.isfinite(fw), fw, np.inf))
-    floor = detector.resolution_keV
-    return np.where(np.isfinite(best), np.maximum(best, floor), floor)
 
 
 def inventory(density_cm3, edges_um, window_um=None) -> np.ndarray:
@@ -320,10 +139,13 @@ def invert(
     max_depth_um: float | None = None,
     li_region_um: tuple[float, float] | None = None,
     background=None,
-    regularization: str | float = "discrepancy",
+    regularization: str | float = "evidence",
     smoothness_order: int = 1,
     time_zero=None,
     flux_weights=None,
+    instrument: Instrument | None = None,
+    upper_rel=None,
+    fit_range_keV=None,
     progress: Callable[[int], None] | None = None,
 ) -> xr.Dataset:
     """Li depth profiles of every frame of ``spectra``.
@@ -348,10 +170,14 @@ def invert(
         Deepest depth to reconstruct (default: the deepest any used particle is seen from).
     li_region_um : (float, float), optional
         Depth window of the Li inventory (default: the whole grid).
-    background : None, float, array_like of shape (channels,) or xarray.Dataset
-        Expected background, counts per live second per channel, or a blank measurement.
-    regularization : "discrepancy" or float
-        How λ is chosen, or a fixed λ (in units of the data term's mean curvature).
+    background : None, xarray.Dataset or array_like of shape (frames, channels)
+        A raw beam-on blank measurement, scaled to each frame by
+        :func:`ndp.reduce.blank_counts`; or the expected background counts of each frame
+        (broadcast, e.g. ``blank_counts(...).counts``).
+    regularization : "evidence" or float
+        λ chosen by the Bayesian evidence once for the series (:mod:`ndp.model.regularization`;
+        "discrepancy", the former default, is read as "evidence"), or a fixed λ in units of each
+        frame's data-term curvature.
     smoothness_order : {1, 2}
         First (flat layers) or second (smooth slopes) differences in the prior.
     time_zero : datetime64, optional
@@ -359,6 +185,14 @@ def invert(
     flux_weights : array_like of shape (frames,), optional
         Each frame's flux relative to the scale's (e.g. beam-monitor rate over its mean), so
         a drifting beam does not read as a changing Li inventory.
+    instrument : Instrument, optional
+        Fitted instrument corrections (:func:`ndp.model.instrument.fit_instrument`) applied to
+        the stack and detector.
+    upper_rel : float or array_like of shape (n_depth,), optional
+        Upper bound of the density relative to Li metal; default what the matrix can hold
+        (:func:`ndp.model.bounds.density_upper_bound`).
+    fit_range_keV : (float, float), optional
+        Fit only channels in this energy range.
     progress : callable, optional
         Called with the number of frames done.
 
@@ -406,6 +240,8 @@ def invert(
     bkg = _background(background, spectra, n_ch)
     n_frames = y_all.shape[0]
 
+    converged = np.ones(n_frames, bool)
+    iterations = np.zeros(n_frames, int)
     dens = np.zeros((n_frames, n_d))
     err = np.zeros((n_frames, n_d))
     inv_var = np.zeros(n_frames)
@@ -445,56 +281,24 @@ def invert(
                 progress(i + 1)
         used_names = [used]
     else:
-        r = sum(response_matrix(stack, p, detector, cal, n_ch, edges) for p in names)
-        signal = r.sum(axis=1)
-        energy = cal(np.arange(n_ch))
-        roi = np.flatnonzero((signal > 1e-6 * signal.max()) & (energy >= detector.threshold_keV))
-        # Group channels to a quarter of the local energy resolution: sums of Poisson counts are
-        # Poisson, the response is smooth on that scale, and the problem shrinks many-fold.
-        fwhm = _local_fwhm_keV(stack, detector, names, energy[roi])
-        per_ch = np.abs(cal.slope(roi))
-        group = _channel_groups(roi, np.maximum(np.floor(fwhm / 4.0 / per_ch), 1).astype(int))
-        n_g = group[-1] + 1
-        a_base = np.zeros((n_g, n_d))
-        np.add.at(a_base, group, r[roi])
-        d = _difference(n_d, smoothness_order)
-        dtd = d.T @ d
-        c = None
-        lam = None
-        # The per-frame matrices are small (hundreds of rows): multi-threaded BLAS spends more
-        # time synchronising than computing on them, 8× slower on 2 cores than one thread.
-        with threadpool_limits(limits=1, user_api="blas"):
-            for i in range(n_frames):
-                y = np.bincount(group, weights=y_all[i, roi], minlength=n_g)
-                b = np.bincount(group, weights=bkg[i, roi], minlength=n_g)
-                a = a_base * k_frame[i]
-                prob = _Problem(a, y, b, dtd)
-                curv = float(np.mean(np.sum(a**2 / np.maximum(y, 1.0)[:, None], axis=0)))
-                scale_l = max(curv / max(float(np.mean(np.diag(dtd))), 1e-30), 1e-30)
-                if c is None:
-                    # Start flat, at the level that accounts for all counts.
-                    c = np.full(n_d, max(float((y.sum() - b.sum()) / max(a.sum(), 1e-30)), 1e-6))
-                if regularization == "discrepancy":
-                    # λ travels between frames relative to each frame's own curvature scale.
-                    warm = lam is not None and np.isfinite(lam) and lam > 0
-                    # Cold: the middle of the range seen in practice (1e-8 … 1 of the scale).
-                    lam0 = lam * scale_l if warm else 1e-4 * scale_l
-                    c, lam_abs = _choose_lambda(prob, c, lam0, float(n_g), scale_l, warm)
-                    lam = lam_abs / scale_l
-                else:
-                    lam = float(regularization)
-                    c = prob.solve(c, lam * scale_l)
-                mu = prob.mu(c)
-                cov = _errors(a, mu, dtd, lam * scale_l, c)
-                dens[i] = c * C.LI_METAL_ATOMS_CM3
-                err[i] = np.sqrt(np.maximum(np.diag(cov), 0.0)) * C.LI_METAL_ATOMS_CM3
-                inv_var[i] = float(w_win @ cov @ w_win) * C.LI_METAL_ATOMS_CM3**2
-                fit[i, roi] = k_frame[i] * (r[roi] @ c) + bkg[i, roi]
-                stat, expected = prob.chi2(c)
-                chi2[i] = stat / max(expected, 1.0)
-                lams[i] = lam
-                if progress is not None:
-                    progress(i + 1)
+        if instrument is not None:
+            stack, detector = instrument.apply(stack, detector)
+        resp = build_response(stack, detector, cal, n_ch, edges, names, fit_range_keV=fit_range_keV)
+        if upper_rel is not None:
+            upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (n_d,))
+        elif scale.absolute:
+            upper = density_upper_bound(stack, edges, names)
+        else:
+            upper = np.full(n_d, np.inf)  # arbitrary units: Li metal's density is unknown
+        lam_arg = "evidence" if regularization in ("evidence", "discrepancy") else float(regularization)
+        series = fit_series(resp, y_all, k_frame, upper=upper, background=bkg, lam_rel=lam_arg,
+                            order=smoothness_order, window_um=li_region_um, progress=progress)  # fmt: skip
+        dens = series.c * C.LI_METAL_ATOMS_CM3
+        err = np.sqrt(np.maximum(series.variance, 0.0)) * C.LI_METAL_ATOMS_CM3
+        inv_var = series.window_var * C.LI_METAL_ATOMS_CM3**2
+        fit, chi2 = series.fit, series.chi2
+        lams = np.full(n_frames, series.lam_rel)
+        converged, iterations = series.converged, series.iterations
         used_names = names
 
     worst = float(np.nanmax(chi2)) if np.any(np.isfinite(chi2)) else 0.0
@@ -510,37 +314,52 @@ def invert(
     tail_um = float(edges[-1] - edges[n_out])
     edges, centres = edges[: n_out + 1], centres[:n_out]
     areal_err = np.sqrt(inv_var)
-    rel_units = scale.absolute
+    absolute = scale.absolute
     start = spectra.start.values
     t0 = start[0] if time_zero is None else np.datetime64(time_zero, "ns")
-    mid_time = (start - t0) / np.timedelta64(1, "s") + spectra.real_time_s.values / 2
-    dens_units = scale.units
+    t_start = (start - t0) / np.timedelta64(1, "s")
+    real = spectra.real_time_s.values
+    mid_time = t_start + real / 2
+    # Units are spelled once, in ndp.units (UDUNITS, CF-1.10); code never reads them back: the
+    # ``scale`` attribute says whether the numbers are absolute (ndp.scale.is_absolute). On a
+    # relative scale there is no mAh: the inventory stays in li_areal's arbitrary units.
+    dens_u, areal_u, cap_u = (U.PER_CM3, U.PER_CM2, U.MAH_PER_CM2) if absolute else (U.ARBITRARY,) * 3
+    per_areal = 1.0 / C.LI_ATOMS_PER_MAH if absolute else 1.0
+    note = {} if absolute else {"comment": "arbitrary units: no absolute scale (no beam flux or reference sample)"}
+    sigma = "standard uncertainty (1 sigma) of "
     ds = xr.Dataset(
         {
-            "li_density": (("time", "depth"), dens, {"units": dens_units, "long_name": "Li density"}),
-            "li_density_err": (("time", "depth"), err, {"units": dens_units, "long_name": "1σ uncertainty"}),
-            "li_density_rel": (("time", "depth"), dens / C.LI_METAL_ATOMS_CM3 if rel_units else dens * np.nan,
-                               {"units": "1", "long_name": "Li density relative to Li metal (4.63e22 /cm3)"}),
-            "li_areal": ("time", areal, {"units": "atoms/cm2" if rel_units else "arb. units"}),
-            "li_areal_err": ("time", areal_err, {"units": "atoms/cm2" if rel_units else "arb. units"}),
-            "li_capacity": ("time", areal / C.LI_ATOMS_PER_MAH, {"units": "mAh/cm2" if rel_units else "arb. units"}),
-            "li_capacity_err": ("time", areal_err / C.LI_ATOMS_PER_MAH, {"units": "mAh/cm2" if rel_units else "arb. units"}),
-            "counts": (("time", "channel"), y_all, {"units": "counts"}),
-            "fit": (("time", "channel"), fit, {"units": "counts", "long_name": "fitted expected counts"}),
-            "chi2_per_channel": ("time", chi2),
-            "lambda": ("time", lams, {"long_name": "regularisation strength (relative)"}),
+            "li_density": (("time", "depth"), dens, U.cf(dens_u, "Li atom density", ancillary_variables="li_density_err", **note)),
+            "li_density_err": (("time", "depth"), err, U.cf(dens_u, sigma + "li_density", **note)),
+            "li_density_rel": (("time", "depth"), dens / C.LI_METAL_ATOMS_CM3 if absolute else dens * np.nan,
+                               U.cf(U.ONE, f"Li density relative to Li metal ({C.LI_METAL_ATOMS_CM3:.5g} cm-3)")),
+            "li_areal": ("time", areal, U.cf(areal_u, "Li areal density of the inventory window", ancillary_variables="li_areal_err", **note)),
+            "li_areal_err": ("time", areal_err, U.cf(areal_u, sigma + "li_areal", **note)),
+            "li_capacity": ("time", areal * per_areal, U.cf(cap_u, "Li inventory of the window, as charge per electrode area",
+                                                            ancillary_variables="li_capacity_err", **note)),
+            "li_capacity_err": ("time", areal_err * per_areal, U.cf(cap_u, sigma + "li_capacity", **note)),
+            "counts": (("time", "channel"), y_all, U.cf(U.COUNT, "measured counts per channel")),
+            "fit": (("time", "channel"), fit, U.cf(U.COUNT, "fitted expected counts per channel")),
+            "chi2_per_channel": ("time", chi2, U.cf(U.ONE, "chi-square of the fit per channel")),
+            "lambda": ("time", lams, U.cf(U.ONE, "regularisation strength (relative)")),
+            "converged": ("time", converged.astype("int8"), U.cf(None, "solver converged (1) or not (0)",
+                          flag_values=np.array([0, 1], dtype="int8"), flag_meanings="not_converged converged")),
+            "iterations": ("time", iterations, U.cf(U.ONE, "solver iterations")),
+            "time_bounds": (("time", "nv"), np.stack([t_start, t_start + real], axis=1)),
+            "depth_bounds": (("depth", "nv"), np.stack([edges[:-1], edges[1:]], axis=1)),
         },
         coords={
-            "time": ("time", mid_time, {"units": "s", "long_name": "frame mid-time from time_zero"}),
-            "depth": ("depth", centres, {"units": "um", "long_name": "depth from the profiled layer's surface"}),
-            "depth_edges": ("depth_edge", edges, {"units": "um"}),
-            "start": ("time", start),
-            "live_time_s": ("time", live, {"units": "s"}),
-            "real_time_s": ("time", spectra.real_time_s.values, {"units": "s"}),
-            "channel": spectra.channel.values,
-            "energy": ("channel", cal(spectra.channel.values), {"units": "keV"}),
+            "time": ("time", mid_time, U.cf(U.SECOND, "frame mid-time from time_zero", bounds="time_bounds")),
+            "depth": ("depth", centres, U.cf(U.UM, "depth from the profiled layer's surface", bounds="depth_bounds")),
+            "depth_edges": ("depth_edge", edges, U.cf(U.UM, "depth bin edges")),
+            "start": ("time", start, U.cf(None, "frame acquisition start", standard_name="time")),
+            "live_time_s": ("time", live, U.cf(U.SECOND, "live time")),
+            "real_time_s": ("time", real, U.cf(U.SECOND, "real time")),
+            "channel": ("channel", spectra.channel.values, U.cf(None, "detector channel")),
+            "energy": ("channel", cal(spectra.channel.values), U.cf(U.KEV, "detected particle energy (channel centre)")),
         },
         attrs={
+            "Conventions": U.CONVENTIONS,
             "method": method,
             "particles": ",".join(used_names),
             "stack": repr(stack),
@@ -557,3 +376,54 @@ def invert(
         },
     )  # fmt: skip
     return ds
+
+
+def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
+                   calibration: Calibration | None = None, *, scale: Scale | None = None,
+                   background=None, depth_step_um: float = 0.1, window=None, width=None,
+                   flux_weights=None, upper_rel=None, fit_range_keV=None):  # fmt: skip
+    """Fit the instrument corrections (window energy loss, width) to the sum of all frames.
+
+    The depth grid is the inversion's, coarsened to a tenth of the best depth resolution
+    (the sum's profile only has to carry the edges). See :mod:`ndp.model.instrument`.
+
+    Parameters
+    ----------
+    spectra, stack, detector, calibration, scale, background, depth_step_um, flux_weights,
+    upper_rel, fit_range_keV
+        As for :func:`invert`.
+    window, width : ndp.model.instrument.Parameter, optional
+        Priors and whether each is free (default: free, 1 ± 0.1 and 1 ± 0.3).
+
+    Returns
+    -------
+    ndp.model.instrument.InstrumentFit
+    """
+    from .model.instrument import Parameter
+    from .model.instrument import fit_instrument as _fit
+    from .resolution import depth_resolution
+
+    scale = scale or Scale.relative()
+    cal = _calibration(spectra, calibration)
+    n_ch = spectra.sizes["channel"]
+    names = sensitive_particles(stack, detector, "auto")
+    best = min(
+        float(depth_resolution(stack.to_array(p), [0.0], detector)["resolution_um"][0])
+        for p in names
+    )
+    step = max(float(depth_step_um), best / 10.0)
+    edges = _with_tail(stack, detector, names, depth_edges(stack, detector, step, "auto"))
+    live = spectra.live_time_s.values
+    k = scale.exposure_cm2(live) * C.LI_METAL_ATOMS_CM3
+    if flux_weights is not None:
+        k = k * np.asarray(flux_weights, dtype=float)
+    bkg = _background(background, spectra, n_ch).sum(axis=0)
+    if upper_rel is not None:
+        upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (edges.size - 1,))
+    elif scale.absolute:
+        upper = density_upper_bound(stack, edges, names)
+    else:
+        upper = np.full(edges.size - 1, np.inf)
+    return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector, cal,
+                edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
+                width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV)  # fmt: skip

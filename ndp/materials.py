@@ -58,7 +58,7 @@ class _Named:
 # how it was made (sputtered LiPON, ALD oxides, polymer crystallinity), the value is a typical
 # one and the run file should state the sample's own.
 NAMED_MATERIALS: dict[str, _Named] = {
-    "Li metal": _Named("Li", 0.534, "lithium metal", ("lithium", "limetal")),
+    "Li metal": _Named("Li", C.LI_METAL_DENSITY_G_CM3, "lithium metal", ("lithium", "limetal")),
     "stainless steel": _Named(
         None,
         7.93,
@@ -420,7 +420,7 @@ class Material:
 
     @property
     def li_density_rel(self) -> float:
-        """Li atom density relative to Li metal (4.63×10²² cm⁻³)."""
+        """Li atom density relative to Li metal (``ndp.constants.LI_METAL_ATOMS_CM3``, 4.63×10²² cm⁻³)."""
         return self.li_atoms_cm3 / C.LI_METAL_ATOMS_CM3
 
     def um_to_areal(self, depth_um) -> np.ndarray:

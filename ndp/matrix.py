@@ -30,6 +30,7 @@ import xarray as xr
 from . import constants as C
 from .errors import NdpError
 from .materials import Material
+from .scale import is_absolute
 from .stack import Stack
 
 __all__ = ["self_consistent"]
@@ -59,10 +60,7 @@ def self_consistent(profiles: xr.Dataset, stack: Stack, deposit: Material | None
         volume fraction) and ``matrix_depth_um`` (time, depth_edge: where each host slab went).
         ``li_areal`` and its error are unchanged: the Li content does not depend on the matrix.
     """
-    if (
-        "unit" in profiles.li_density.attrs.get("units", "")
-        or profiles.attrs.get("scale") == "relative"
-    ):
+    if not is_absolute(profiles):
         raise NdpError("self-consistent matrix: needs an absolute scale (Li density in atoms/cm3)")
     deposit = deposit or Material("Li")
     p = particle or profiles.attrs["particles"].split(",")[0]

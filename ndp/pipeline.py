@@ -23,13 +23,15 @@ import xarray as xr
 
 from . import __version__
 from .calibration import Calibration, fit_b10, fit_li6
+from .constants import LI_METAL_ATOMS_CM3
+from .efficiency import COLUMNS as CYCLE_COLUMNS
 from .errors import ConfigError, NdpError
+from .model.bounds import apparent_metal_density_rel
+from .model.instrument import Instrument, InstrumentFit
 from .runfile import RunConfig, load_run
+from .scale import is_absolute
 
-__all__ = ["RunResult", "run"]
-
-CYCLE_COLUMNS = ["cycle", "plated_mAh_cm2", "stripped_mAh_cm2", "li_efficiency", "inactive_li_mAh_cm2",
-                 "charge_plated_mAh_cm2", "charge_stripped_mAh_cm2", "coulombic_efficiency"]  # fmt: skip
+__all__ = ["CYCLE_COLUMNS", "RunResult", "run"]
 
 
 @dataclass
@@ -61,6 +63,66 @@ class RunResult:
     indicators: xr.Dataset | None = None
     output: Path | None = None
     figures: list[Path] = field(default_factory=list)
+    instrument: InstrumentFit | None = None
+
+    @property
+    def valid(self) -> bool:
+        """Whether the model describes the data (see ``profiles.attrs["validity"]``)."""
+        return bool(self.profiles.attrs.get("valid", 1))
+
+
+#: Median χ²/channel above which the model does not describe the spectra.
+CHI2_VALID = 2.0
+
+
+def _instrument(cfg: RunConfig, spectra, cal, scale, background, weights, progress):
+    """Instrument corrections: fitted to the summed spectrum where the run file frees them."""
+    from .invert import fit_instrument
+
+    ins = cfg.instrument
+    fixed = Instrument(ins.window.nominal, ins.width.nominal)
+    if cfg.analysis.method != "inversion" or not (ins.window.free or ins.width.free):
+        return fixed, None
+    if progress is not None:
+        progress("fitting the instrument", 0, 1)
+    fit = fit_instrument(spectra, cfg.stack, cfg.detector, cal, scale=scale, background=background,
+                         depth_step_um=cfg.analysis.depth_step_um, window=ins.window, width=ins.width,
+                         flux_weights=weights, upper_rel=cfg.analysis.max_li_density_rel,
+                         fit_range_keV=cfg.analysis.fit_range_keV)  # fmt: skip
+    if progress is not None:
+        progress("fitting the instrument", 1, 1)
+    return fit.instrument, fit
+
+
+def _assess(profiles: xr.Dataset, table: pd.DataFrame, fit: InstrumentFit | None) -> None:
+    """Say in the results whether they can be trusted: the model adequacy is a result."""
+    reasons = []
+    chi2 = profiles.chi2_per_channel.values
+    med = float(np.nanmedian(chi2)) if np.isfinite(chi2).any() else float("nan")
+    if profiles.attrs.get("method") == "inversion" and not med <= CHI2_VALID:
+        reasons.append(f"median chi2/channel {med:.3g} > {CHI2_VALID:g}: the model does not describe the spectra")
+    if "converged" in profiles:
+        bad = np.flatnonzero(profiles.converged.values == 0)
+        if bad.size:
+            reasons.append(f"solver did not converge in frame(s) {', '.join(str(int(i)) for i in bad[:20])}"
+                           + (" …" if bad.size > 20 else ""))  # fmt: skip
+    if fit is not None:
+        reasons += fit.notes
+        inst = fit.instrument
+        profiles.attrs.update(
+            instrument_free=",".join(fit.free),
+            instrument_window_scale=float(inst.window_scale),
+            instrument_window_scale_err=float(fit.errors["window_scale"]),
+            instrument_width_scale=float(inst.width_scale),
+            instrument_width_scale_err=float(fit.errors["width_scale"]),
+            instrument_chi2_per_channel=float(fit.chi2_per_channel),
+            instrument_chi2_per_channel_declared=float(fit.chi2_declared),
+        )  # fmt: skip
+    profiles.attrs["chi2_per_channel_median"] = med
+    profiles.attrs["valid"] = int(not reasons)
+    profiles.attrs["validity"] = "; ".join(reasons) if reasons else "ok"
+    if len(table):
+        table["valid"] = int(not reasons)
 
 
 def _sha256(path: Path) -> str:
@@ -130,6 +192,22 @@ def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
     )
 
 
+def _blank_counts(cfg: RunConfig, inputs: list[Path], spectra: xr.Dataset) -> np.ndarray | None:
+    """The beam-on blank's counts in each frame (frames, channels), scaled by ndp.reduce."""
+    if not cfg.background:
+        return None
+    from .io import read_spectra
+    from .reduce import blank_counts
+
+    files = _expand(cfg, "background", cfg.background)
+    inputs += files
+    try:
+        blank = blank_counts(spectra, read_spectra(files))
+    except NdpError as exc:
+        raise ConfigError(cfg.path, "run.background", str(exc), line=_line(cfg, "run.background")) from None
+    return blank.counts.transpose("frame", "channel").values
+
+
 def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, int, int], None] | None = None,
         figures: bool = True) -> RunResult:  # fmt: skip
     """Run the pipeline of a run file and write its outputs.
@@ -151,7 +229,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     RunResult
     """
     from .invert import invert
-    from .reduce import sum_frames
+    from .reduce import flux_weights
     from .scale import Scale
 
     cfg = load_run(run_file)
@@ -164,13 +242,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
 
     spectra = _read_spectra(cfg, inputs, tick("reading spectra"))
     cal = _calibration(cfg, inputs)
-    background = None
-    if cfg.background:
-        from .io import read_spectra
-
-        blank_files = _expand(cfg, "background", cfg.background)
-        inputs += blank_files
-        background = sum_frames(read_spectra(blank_files)).drop_vars("variance")
+    background = _blank_counts(cfg, inputs, spectra)
     log = None
     if cfg.cycler:
         from .io.cycler import read_cycler
@@ -192,17 +264,16 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     )
     time_zero = np.datetime64(cfg.time_zero, "ns") if cfg.time_zero is not None else None
     n = spectra.sizes["frame"]
-    monitor = spectra.monitor.values
-    weights = None
-    if np.all(np.isfinite(monitor)) and np.all(monitor > 0):
-        # A beam monitor in every frame: follow the flux drift (the scale is the mean flux).
-        rate = monitor / spectra.real_time_s.values
-        weights = rate / rate.mean()
+    # Counts over live time (dead time), the blank scaled to each frame and the beam monitor's
+    # flux drift all come from ndp.reduce; the inversion fits the raw counts.
+    weights = flux_weights(spectra)
+    instrument, inst_fit = _instrument(cfg, spectra, cal, scale, background, weights, progress)
     profiles = invert(
         spectra, cfg.stack, cfg.detector, cal, scale=scale, method=cfg.analysis.method,
         particles=cfg.analysis.particles, depth_step_um=cfg.analysis.depth_step_um,
         li_region_um=cfg.analysis.li_region_um, background=background, time_zero=time_zero,
-        flux_weights=weights,
+        flux_weights=weights, instrument=instrument, upper_rel=cfg.analysis.max_li_density_rel,
+        regularization=cfg.analysis.regularization, fit_range_keV=cfg.analysis.fit_range_keV,
         progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
     )  # fmt: skip
     if cfg.analysis.matrix == "self-consistent":
@@ -210,34 +281,48 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
 
         profiles = self_consistent(profiles, cfg.stack)
 
-    host = cfg.stack.profiled.material.li_atoms_cm3
+    declared = cfg.stack.profiled.material.li_atoms_cm3
+    host, host_err = (declared, 0.0) if declared < 0.9 * LI_METAL_ATOMS_CM3 else (0.0, 0.0)
+    host_source = "the declared profiled material" if host else "none (the declared matrix is Li metal)"
     table = pd.DataFrame(columns=CYCLE_COLUMNS)
     halves = ind = None
     if log is not None:
         from .cycles import cycles, half_cycles
-        from .efficiency import align, efficiency_table
+        from .efficiency import align, efficiency_table, host_li
 
         shift = align(profiles, log, cfg.cycler_offset_s)
         halves = half_cycles(log, plating=cfg.plating)
+        if is_absolute(profiles):
+            host, host_err, host_source = host_li(profiles, halves, shift_s=shift, declared_cm3=declared)
+        # Host and deposit in the same apparent units: the matrix the window's depth is in.
+        particle = profiles.attrs["particles"].split(",")[0]
+        metal = apparent_metal_density_rel(cfg.stack.profiled.material, particle) * LI_METAL_ATOMS_CM3
         table = efficiency_table(profiles, halves, cycles(halves), shift_s=shift, area_cm2=cfg.area_cm2,
-                                 host_li_cm3=host)  # fmt: skip
+                                 host_li_cm3=host, metal_li_cm3=metal)  # fmt: skip
         log = log.assign(time_s=log.time_s + shift)
         halves = halves.assign(start_s=halves.start_s + shift, end_s=halves.end_s + shift)
-    if scale.absolute:
+    if is_absolute(profiles):
         from .indicators import indicators
 
         ind = indicators(profiles)
 
+    created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     profiles.attrs.update(
+        title=f"ndp Li depth profiles: {cfg.name}",
+        source=f"ndp {__version__}, ndp run",
+        history=f"{created} ndp run {Path(run_file).name}",
         ndp_version=__version__,
         run_name=cfg.name,
         run_file=str(Path(run_file).resolve()),
         config=json.dumps(cfg.raw, default=str),
         input_sha256=json.dumps({str(p): _sha256(p) for p in inputs}),
-        created=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        created=created,
         host_li_cm3=host,
+        host_li_err_cm3=host_err,
+        host_li_source=host_source,
     )  # fmt: skip
-    result = RunResult(cfg, spectra, profiles, table, log, halves, ind, out_dir)
+    _assess(profiles, table, inst_fit)
+    result = RunResult(cfg, spectra, profiles, table, log, halves, ind, out_dir, instrument=inst_fit)
     _write(result, out_dir, force, figures)
     return result
 
@@ -265,11 +350,30 @@ def _summary(result: RunResult) -> str:
         f"{p.attrs['depth_step_um']:g} µm, scale: {p.attrs['scale']}",
         f"stack: {p.attrs['stack']}",
         f"matrix: {p.attrs['matrix']}",
-        "",
     ]
+    if p.attrs.get("valid", 1):
+        lines.insert(0, f"VALID: the model describes the spectra (median chi2/channel {p.attrs.get('chi2_per_channel_median', float('nan')):.3g})")
+    else:
+        lines.insert(0, f"NOT VALID: {p.attrs['validity']}. Look at figures/spectra before using any number below.")
+    if "instrument_window_scale" in p.attrs:
+        a = p.attrs
+        lines.append(
+            f"instrument (fitted to the summed spectrum; free: {a['instrument_free'] or 'none'}): "
+            f"window areal density x {a['instrument_window_scale']:.4f} ± {a['instrument_window_scale_err']:.4f}, "
+            f"width x {a['instrument_width_scale']:.3f} ± {a['instrument_width_scale_err']:.3f}; "
+            f"summed-spectrum chi2/channel {a['instrument_chi2_per_channel']:.3g} "
+            f"(declared instrument: {a['instrument_chi2_per_channel_declared']:.3g})"
+        )
+    if "lambda" in p:
+        lines.append(f"smoothing: lambda {float(p['lambda'].values[0]):.3g} (relative; by the evidence) for every frame; "
+                     f"{int(p.converged.sum())}/{p.sizes['time']} frames converged")  # fmt: skip
+    if "host_li_source" in p.attrs:
+        lines.append(f"host Li in the window: {p.attrs['host_li_cm3']:.4g} ± {p.attrs['host_li_err_cm3']:.2g} "
+                     f"atoms/cm3 ({p.attrs['host_li_source']})")  # fmt: skip
+    lines.append("")
     if len(t):
         show = t[CYCLE_COLUMNS].copy()
-        if t.attrs.get("inventory_units", "mAh/cm2") == "mAh/cm2":
+        if is_absolute(p):
             lines.append("Per cycle (mAh/cm2; efficiencies as fractions):")
         else:
             lines.append("Per cycle (plated, stripped, inactive Li in arbitrary units: no [beam] flux, so no "
@@ -286,7 +390,8 @@ def _summary(result: RunResult) -> str:
         lines.append("No cycler log: no per-cycle table.")
     lines.append("")
     lines.append(f"Li inventory (window {p.attrs['li_region_um']} µm), first → last frame: "
-                 f"{float(p.li_capacity[0]):.4g} → {float(p.li_capacity[-1]):.4g} {p.li_capacity.attrs['units']}")  # fmt: skip
+                 f"{float(p.li_capacity[0]):.4g} → {float(p.li_capacity[-1]):.4g} "
+                 f"{'mAh/cm2' if is_absolute(p) else 'arbitrary units'}")  # fmt: skip
     return "\n".join(lines) + "\n"
 
 

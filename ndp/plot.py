@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from . import constants as C
+from .scale import is_absolute
 
 __all__ = [
     "efficiency_plot",
@@ -42,16 +43,14 @@ def _figure(width_in: float, height_in: float, **subplots):
 
 
 def _hours(seconds) -> np.ndarray:
-    return np.asarray(seconds, dtype=float) / 3600.0
+    return np.asarray(seconds, dtype=float) / C.SECONDS_PER_HOUR
 
 
 def _density(profiles):
-    if np.all(np.isnan(profiles.li_density_rel.values)):
-        return (
-            profiles.li_density.values,
-            f"Li density ({profiles.li_density.attrs.get('units', '')})",
-        )
-    return profiles.li_density_rel.values, "Li density / Li metal"
+    """Density to show and its label: relative to Li metal, or arbitrary units."""
+    if is_absolute(profiles):
+        return profiles.li_density_rel.values, "Li density / Li metal"
+    return profiles.li_density.values, "Li density (arbitrary units)"
 
 
 def heatmap(profiles, log=None, *, max_depth_um: float | None = None, vmax: float | None = None):
@@ -116,13 +115,12 @@ def profiles_plot(profiles, frames=None, *, max_depth_um: float | None = None):
     )
     fig, ax = _figure(SINGLE_IN, 2.6)
     dens, label = _density(profiles)
-    relative = not np.all(np.isnan(profiles.li_density_rel.values))
-    err = profiles.li_density_err.values / (C.LI_METAL_ATOMS_CM3 if relative else 1.0)
+    err = profiles.li_density_err.values / (C.LI_METAL_ATOMS_CM3 if is_absolute(profiles) else 1.0)
     with mpl.rc_context(RC):
         colors = mpl.colormaps[CMAP](np.linspace(0.0, 0.9, idx.size))
         for c, k in zip(colors, idx, strict=True):
             x = profiles.depth.values
-            ax.plot(x, dens[k], color=c, label=f"{profiles.time.values[k] / 3600:.1f} h")
+            ax.plot(x, dens[k], color=c, label=f"{_hours(profiles.time.values[k]):.1f} h")
             ax.fill_between(x, dens[k] - err[k], dens[k] + err[k], color=c, alpha=0.25, lw=0)
         ax.set_xlim(
             0, max_depth_um if max_depth_um is not None else profiles.depth_edges.values[-1]
@@ -134,28 +132,32 @@ def profiles_plot(profiles, frames=None, *, max_depth_um: float | None = None):
 
 
 def inventory_plot(profiles, log=None, *, area_cm2: float = 1.0):
-    """Li inventory vs time (with 1σ band) beside the charge passed (∫I dt, plating up)."""
+    """Li inventory vs time (with 1σ band) beside the charge passed (∫I dt, plating up).
+
+    The inventory (``li_capacity``) is per cm² already; ``area_cm2`` only turns the log's
+    charge (mAh) into mAh/cm². Without an absolute scale the charge is not drawn.
+    """
     import matplotlib as mpl
 
     fig, ax = _figure(SINGLE_IN, 2.6)
+    absolute = is_absolute(profiles)
     with mpl.rc_context(RC):
         t = _hours(profiles.time.values)
         y, e = profiles.li_capacity.values, profiles.li_capacity_err.values
-        units = profiles.li_capacity.attrs.get("units", "")
         ax.plot(t, y - y[0], color="tab:blue", label="Li inventory (NDP)")
         ax.fill_between(t, y - y[0] - e, y - y[0] + e, color="tab:blue", alpha=0.25, lw=0)
-        if log is not None and units == "mAh/cm2":
-            q = np.concatenate([[0.0], np.cumsum(0.5 * (log.current_mA.values[1:] + log.current_mA.values[:-1])
-                                                 * np.diff(log.time_s.values) / 3600.0)])  # fmt: skip
+        if log is not None and absolute:
+            q_mah = np.concatenate([[0.0], np.cumsum(0.5 * (log.current_mA.values[1:] + log.current_mA.values[:-1])
+                                                     * _hours(np.diff(log.time_s.values)))])  # fmt: skip
             ax.plot(
                 _hours(log.time_s),
-                -q / area_cm2,
+                -q_mah / area_cm2,
                 color="0.3",
                 ls="--",
                 label="charge passed (plating +)",
             )
         ax.set_xlabel("Time (h)")
-        ax.set_ylabel(f"Change since first frame ({units})")
+        ax.set_ylabel(f"Change since first frame ({'mAh/cm²' if absolute else 'arbitrary units'})")
         ax.legend(frameon=False)
     return fig
 

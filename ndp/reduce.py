@@ -6,9 +6,14 @@ Each step appends to ``attrs["history"]`` so outputs say what was done.
 
 The *exposure* of a frame is what its counts are proportional to: its live time, or, with a beam
 monitor, the monitor counts scaled to the live fraction (``monitor × live/real``), which also
-follows the flux.
+follows the flux. Counting only during the live time is the dead-time correction; a blank is
+scaled to a frame by the ratio of their exposures.
 
-This module turns files into corrected spectra; it knows nothing of the depth model.
+This module turns files into corrected spectra; it knows nothing of the depth model. It is the
+one reduction path: :func:`ndp.pipeline.run` and :func:`ndp.invert.invert` take their dead time,
+monitor weights and blank from here (the inversion fits raw counts, so it takes the blank's
+expected counts per frame, :func:`blank_counts`, and the flux per frame, :func:`flux_weights`,
+rather than corrected spectra).
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from . import units as U
 from .errors import NdpError
 
 __all__ = [
+    "blank_counts",
     "dead_time_correct",
     "exposure",
+    "flux_weights",
     "normalize",
     "rebin",
     "subtract_background",
@@ -39,8 +47,14 @@ def with_variance(ds: xr.Dataset) -> xr.Dataset:
         return ds
     out = ds.copy()
     out["variance"] = ds.counts.astype(float)
-    out["variance"].attrs["units"] = f"({ds.counts.attrs.get('units', 'counts')})^2"
+    out["variance"].attrs["units"] = U.squared(U.COUNT)
     return out
+
+
+def _has_monitor(ds: xr.Dataset) -> bool:
+    """Every frame has beam-monitor counts (> 0)."""
+    m = ds.monitor.values
+    return bool(np.all(np.isfinite(m)) and np.all(m > 0))
 
 
 def exposure(ds: xr.Dataset, by: str = "auto") -> xr.DataArray:
@@ -52,19 +66,19 @@ def exposure(ds: xr.Dataset, by: str = "auto") -> xr.DataArray:
     by : {"auto", "live_time", "monitor"}
         ``auto`` uses the monitor when every frame has one.
     """
-    has_monitor = bool(np.all(np.isfinite(ds.monitor.values)) and np.all(ds.monitor.values > 0))
+    has_monitor = _has_monitor(ds)
     if by == "auto":
         by = "monitor" if has_monitor else "live_time"
     if by == "live_time":
         e = ds.live_time_s.copy()
-        e.attrs["units"] = "s"
+        e.attrs["units"] = U.SECOND
     elif by == "monitor":
         if not has_monitor:
             raise NdpError(
                 "normalisation: 'monitor' asked for, but some frames have no monitor counts"
             )
         e = ds.monitor * ds.live_time_s / ds.real_time_s
-        e.attrs["units"] = "monitor counts"
+        e.attrs["units"] = U.COUNT
     else:
         raise NdpError(f"normalisation: expected 'auto', 'live_time' or 'monitor', got {by!r}")
     e.attrs["by"] = by
@@ -95,9 +109,8 @@ def normalize(ds: xr.Dataset, by: str = "auto") -> xr.Dataset:
     out = ds.copy()
     out["counts"] = ds.counts / e
     out["variance"] = ds.variance / e**2
-    out["counts"].attrs = {
-        "units": f"counts per {'s' if e.attrs['by'] == 'live_time' else 'monitor count'}"
-    }
+    # Per live second, or per monitor count (a ratio of counts).
+    out["counts"].attrs = {"units": U.COUNT_PER_SECOND if e.attrs["by"] == "live_time" else U.ONE}
     out.attrs["history"] = _history(ds, f"normalised by {e.attrs['by']}")
     out.attrs["normalised_by"] = e.attrs["by"]
     return out
@@ -113,11 +126,55 @@ def _check_compatible(a: xr.Dataset, b: xr.Dataset, what: str) -> None:
         raise NdpError(f"{what}: its calibration {cb} differs from the spectra's {ca}")
 
 
-def subtract_background(ds: xr.Dataset, blank: xr.Dataset, by: str = "auto") -> xr.Dataset:
-    """Subtract a beam-on blank scaled to each frame's exposure.
+def blank_counts(ds: xr.Dataset, blank: xr.Dataset, by: str = "auto") -> xr.Dataset:
+    """The counts a beam-on blank contributes to each frame of ``ds``, with their variance.
 
-    The blank's frames are summed; for frame i the subtracted spectrum is
-    ``blank × exposure_i / exposure_blank``, and its variance is added (scaled by the square).
+    The blank's frames are summed; frame i gets ``blank × exposure_i / exposure_blank``
+    (variance × the square of that ratio).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Raw (not normalised) spectra, dims (frame, channel).
+    blank : xarray.Dataset
+        Raw blank spectra with the same channels (and calibration, if both have one).
+    by : {"auto", "live_time", "monitor"}
+        ``auto`` scales by the monitor when both the spectra and the blank have one in every
+        frame, by the live time otherwise.
+
+    Returns
+    -------
+    xarray.Dataset
+        ``counts`` and ``variance`` of shape (frame, channel), ``attrs["by"]``.
+
+    Raises
+    ------
+    NdpError
+        Different channel counts or calibrations (a blank from another setting), or normalised
+        spectra.
+    """
+    if "normalised_by" in ds.attrs or "normalised_by" in blank.attrs:
+        raise NdpError("background: subtract the blank from counts, before normalising")
+    _check_compatible(ds, blank, "background")
+    if by == "auto":
+        by = "monitor" if _has_monitor(ds) and _has_monitor(blank) else "live_time"
+    b = sum_frames(with_variance(blank))
+    ratio = exposure(ds, by) / float(exposure(b, by).values[0])
+    units = dict(ds.counts.attrs)
+    out = xr.Dataset(
+        {
+            "counts": ratio * b.counts.isel(frame=0, drop=True),
+            "variance": ratio**2 * b.variance.isel(frame=0, drop=True),
+        }
+    )
+    out["counts"].attrs = units
+    out["variance"].attrs = dict(b.variance.attrs)
+    out.attrs["by"] = by
+    return out
+
+
+def subtract_background(ds: xr.Dataset, blank: xr.Dataset, by: str = "auto") -> xr.Dataset:
+    """Subtract a beam-on blank scaled to each frame's exposure (:func:`blank_counts`).
 
     Parameters
     ----------
@@ -128,23 +185,31 @@ def subtract_background(ds: xr.Dataset, blank: xr.Dataset, by: str = "auto") -> 
     by : {"auto", "live_time", "monitor"}
         ``auto`` uses monitors only when both the spectra and the blank have them.
     """
-    if "normalised_by" in ds.attrs:
-        raise NdpError("background: subtract the blank from counts, before normalising")
-    _check_compatible(ds, blank, "background")
-    if by == "auto":
-        both = all(np.all(np.isfinite(x.monitor.values)) for x in (ds, blank))
-        by = "monitor" if both else "live_time"
+    b = blank_counts(ds, blank, by)
     ds = with_variance(ds)
-    b = sum_frames(with_variance(blank))
-    scale = exposure(ds, by) / float(exposure(b, by).values[0])
-    b_counts = b.counts.isel(frame=0, drop=True)
-    b_var = b.variance.isel(frame=0, drop=True)
     out = ds.copy()
-    out["counts"] = ds.counts - scale * b_counts
-    out["variance"] = ds.variance + scale**2 * b_var
+    out["counts"] = ds.counts - b.counts
+    out["variance"] = ds.variance + b.variance
     out["counts"].attrs = dict(ds.counts.attrs)
-    out.attrs["history"] = _history(ds, f"blank subtracted, scaled by {by}")
+    out.attrs["history"] = _history(ds, f"blank subtracted, scaled by {b.attrs['by']}")
     return out
+
+
+def flux_weights(ds: xr.Dataset) -> np.ndarray | None:
+    """Each frame's beam flux relative to the run's mean, from the beam monitor.
+
+    The monitor rate (monitor exposure per live second, ``monitor / real``) over its mean, so a
+    drifting beam does not read as a changing Li inventory; the absolute flux stays the one the
+    scale states. None unless every frame has monitor counts.
+
+    Returns
+    -------
+    ndarray of shape (frames,) or None
+    """
+    if not _has_monitor(ds):
+        return None
+    rate = (exposure(ds, "monitor") / exposure(ds, "live_time")).values
+    return rate / rate.mean()
 
 
 def sum_frames(ds: xr.Dataset, groups=None) -> xr.Dataset:

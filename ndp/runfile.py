@@ -19,9 +19,10 @@ from typing import Any
 from .detector import Detector
 from .errors import ConfigError, NdpError
 from .materials import Material
+from .model.instrument import Parameter
 from .stack import Layer, Stack
 
-__all__ = ["Analysis", "RunConfig", "load_run", "parse_run"]
+__all__ = ["Analysis", "Instruments", "RunConfig", "load_run", "parse_run"]
 
 
 # key -> (kind, required); kinds are checked by _check below.
@@ -65,8 +66,19 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "depth_step_um": ("positive", False),
         "li_region_um": ("interval", False),
         "matrix": ("matrix", False),
+        "max_li_density_rel": ("positive", False),
+        "regularization": ("regularization", False),
+        "fit_range_keV": ("interval", False),
+    },
+    "instrument": {
+        "window_scale": ("free_or_positive", False),
+        "window_tolerance": ("positive", False),
+        "width_scale": ("free_or_positive", False),
+        "width_tolerance": ("positive", False),
     },
 }
+
+_SECTIONS = ("run", "detector", "beam", "sample", "analysis", "instrument")
 
 
 @dataclass(frozen=True)
@@ -78,6 +90,22 @@ class Analysis:
     depth_step_um: float = 0.1
     li_region_um: tuple[float, float] | None = None
     matrix: str = "fixed"
+    max_li_density_rel: float | None = None
+    regularization: str | float = "evidence"
+    fit_range_keV: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Instruments:
+    """The ``[instrument]`` section: priors of the fitted instrument corrections."""
+
+    window: Parameter = field(default_factory=lambda: Parameter(1.0, 0.1, True))
+    width: Parameter = field(default_factory=lambda: Parameter(1.0, 0.3, True))
+
+
+def _parameter(value, tolerance: float) -> Parameter:
+    """``"free"``: fitted around 1 ± tolerance; a number: fixed at it."""
+    return Parameter(1.0, float(tolerance), True) if value == "free" else Parameter(float(value), float(tolerance), False)
 
 
 @dataclass(frozen=True)
@@ -106,6 +134,7 @@ class RunConfig:
     stack: Stack
     detector: Detector
     analysis: Analysis
+    instrument: Instruments = field(default_factory=lambda: Instruments())
     calibration: tuple[float, ...] | str | None = None
     calibration_standard: str = "b10"
     spectra: tuple[str, ...] = ()
@@ -219,6 +248,12 @@ class _Checker:
             need(value in ("fixed", "self-consistent"), "'fixed' or 'self-consistent'")
         elif kind == "method":
             need(value in ("direct", "inversion"), "'direct' or 'inversion'")
+        elif kind == "free_or_positive":
+            need(value == "free" or (is_num and math.isfinite(value) and value > 0),
+                 "'free' (fitted) or a number > 0 (fixed)")  # fmt: skip
+        elif kind == "regularization":
+            need(value == "evidence" or (is_num and math.isfinite(value) and value > 0),
+                 "'evidence' or a number > 0 (λ relative to the data's curvature)")  # fmt: skip
         elif kind == "interval":
             need(
                 isinstance(value, list)
@@ -315,10 +350,8 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         ) from None
     ck = _Checker(text, path)
     for name in doc:
-        if name not in ("run", "detector", "beam", "sample", "analysis"):
-            close = difflib.get_close_matches(
-                name, ["run", "detector", "beam", "sample", "analysis"], n=1
-            )
+        if name not in _SECTIONS:
+            close = difflib.get_close_matches(name, list(_SECTIONS), n=1)
             ck.fail(name, "unknown section" + (f"; did you mean [{close[0]}]?" if close else ""))
     run = ck.section("run", doc.get("run", {}))
     det = ck.section("detector", doc.get("detector", {}))
@@ -327,6 +360,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         ck.fail("sample", "missing section [sample] with [[sample.layers]]")
     sample = ck.section("sample", doc["sample"])
     analysis = ck.section("analysis", doc.get("analysis", {}))
+    inst = ck.section("instrument", doc.get("instrument", {}))
 
     layers_raw = sample["layers"]
     if not isinstance(layers_raw, list) or not layers_raw:
@@ -373,6 +407,13 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
             depth_step_um=analysis.get("depth_step_um", 0.1),
             li_region_um=li_region,
             matrix=analysis.get("matrix", "fixed"),
+            max_li_density_rel=analysis.get("max_li_density_rel"),
+            regularization=analysis.get("regularization", "evidence"),
+            fit_range_keV=analysis.get("fit_range_keV"),
+        ),
+        instrument=Instruments(
+            window=_parameter(inst.get("window_scale", "free"), inst.get("window_tolerance", 0.1)),
+            width=_parameter(inst.get("width_scale", "free"), inst.get("width_tolerance", 0.3)),
         ),
         calibration=calibration,
         calibration_standard=calibration_standard,

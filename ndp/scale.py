@@ -17,11 +17,23 @@ import math
 from dataclasses import dataclass
 
 from . import constants as C
+from . import units as U
+from .constants import BARN_CM2
 from .errors import NdpError
 
-__all__ = ["Scale"]
+__all__ = ["RELATIVE", "Scale", "is_absolute"]
 
-BARN_CM2 = 1e-24
+#: The ``kind`` of a relative scale (no absolute calibration).
+RELATIVE = "relative"
+
+
+def is_absolute(obj) -> bool:
+    """Whether profiles (or anything carrying their ``scale`` attribute) are on an absolute scale.
+
+    The one test every consumer of profiles uses (instead of comparing unit strings): the
+    ``scale`` attribute :func:`ndp.invert.invert` writes is the :class:`Scale`'s ``kind``.
+    """
+    return obj.attrs.get("scale", RELATIVE) != RELATIVE
 
 
 @dataclass(frozen=True)
@@ -33,6 +45,7 @@ class Scale:
     per_second_cm2 : float
         K per live second.
     kind : {"beam", "b10-reference", "li-reference", "relative"}
+        Written into profiles as their ``scale`` attribute (see :func:`is_absolute`).
     relative_error : float
         Relative standard uncertainty of the scale itself (from the reference's counts and
         stated content), propagated into absolute densities, not into Li efficiencies.
@@ -48,11 +61,12 @@ class Scale:
 
     @property
     def absolute(self) -> bool:
-        return self.kind != "relative"
+        return self.kind != RELATIVE
 
     @property
     def units(self) -> str:
-        return "atoms/cm3" if self.absolute else "arb. units"
+        """UDUNITS units of the densities this scale gives (:mod:`ndp.units`)."""
+        return U.PER_CM3 if self.absolute else U.ARBITRARY
 
     def exposure_cm2(self, live_time_s):
         """K for a frame of live time ``live_time_s``."""
@@ -116,4 +130,4 @@ class Scale:
     @classmethod
     def relative(cls) -> Scale:
         """No absolute scale: densities in arbitrary units (counts per µm per live second)."""
-        return cls(1e-4, "relative")
+        return cls(C.CM_PER_UM, RELATIVE)

@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 from profile_helpers import CAL, CU, LI, LIPON, PEO, SCALE, L, detector, half_crossings
 
+from ndp import units as U
 from ndp.calibration import Calibration
 from ndp.errors import NdpError, StackError
 from ndp.invert import inventory, invert
@@ -36,7 +37,7 @@ def test_alpha_step_edge_within_50_nm_and_inventory_within_1_percent(alpha_step)
     got, err = float(out.li_areal[0]), float(out.li_areal_err[0])
     assert abs(got - truth) < max(0.01 * truth, 2 * err)
     assert out.chi2_per_channel.values[0] == pytest.approx(1.0, abs=0.3)
-    assert out.li_capacity.attrs["units"] == "mAh/cm2"
+    assert out.li_capacity.attrs["units"] == U.MAH_PER_CM2
 
 
 def test_triton_only_edge_within_0_3_um():
@@ -97,7 +98,7 @@ def test_time_series_warm_started_inventories():
 def test_relative_scale_needs_no_beam(alpha_step):
     stack, det, spectra = alpha_step
     out = invert(spectra, stack, det, depth_step_um=0.1, max_depth_um=6.0)
-    assert out.li_density.attrs["units"] == "arb. units"
+    assert out.attrs["scale"] == "relative" and out.li_density.attrs["units"] == U.ARBITRARY
     assert np.all(np.isnan(out.li_density_rel))
 
 

@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
+from ndp import units as U
 from ndp.cli.main import app
 from ndp.demo import build
 from ndp.errors import NdpError
@@ -39,8 +40,8 @@ def test_run_writes_the_contract_outputs(demo_runs, tmp_path):
     for var in ("li_density", "li_density_rel", "li_areal", "li_capacity", "counts"):
         assert var in ds
     assert ds.li_density.dims == ("time", "depth") and ds.counts.dims == ("time", "channel")
-    assert ds.li_density.attrs["units"] == "atoms/cm3" and ds.depth.attrs["units"] == "um"
-    assert ds.time.attrs["units"] == "s" and ds.energy.attrs["units"] == "keV"
+    assert ds.li_density.attrs["units"] == U.PER_CM3 and ds.depth.attrs["units"] == U.UM
+    assert ds.time.attrs["units"] == U.SECOND and ds.energy.attrs["units"] == U.KEV
     assert ds.attrs["ndp_version"] and json.loads(ds.attrs["config"])["run"]["name"]
     hashes = json.loads(ds.attrs["input_sha256"])
     assert any(k.endswith("run.toml") for k in hashes) and any(

@@ -9,6 +9,9 @@ import typer
 
 from ._common import Progress
 
+#: Exit code of a run whose outputs are written but marked NOT VALID.
+EXIT_NOT_VALID = 3
+
 
 def run(
     run_file: Annotated[
@@ -34,8 +37,20 @@ def run(
     no_figures: Annotated[
         bool, typer.Option("--no-figures", help="Skip the figures (faster).")
     ] = False,
+    accept_poor_fit: Annotated[
+        bool,
+        typer.Option(
+            "--accept-poor-fit",
+            help=f"Exit 0 even when the results are marked NOT VALID (otherwise exit {EXIT_NOT_VALID}).",
+        ),
+    ] = False,
 ) -> None:
-    """Spectra → calibrated, corrected → Li depth profiles → per-cycle Li and Coulombic efficiency → figures."""
+    """Spectra → calibrated, corrected → Li depth profiles → per-cycle Li and Coulombic efficiency → figures.
+
+    Exit codes: 0 done; 2 a mistake in the input (one line on stderr); 3 the outputs were
+    written but the model does not describe the data (median χ²/channel above 2, or a frame
+    whose solver did not converge): summary.txt, profiles.nc and cycles.csv say NOT VALID.
+    """
     from ..pipeline import run as run_pipeline
 
     with Progress() as bar:
@@ -46,3 +61,10 @@ def run(
     typer.echo(
         f"outputs: {result.output} (profiles.nc, cycles.csv, summary.txt{', figures/' if result.figures else ''})"
     )
+    if not result.valid and not accept_poor_fit:
+        typer.echo(
+            f"ndp run: results NOT VALID ({result.profiles.attrs['validity']}); outputs written, "
+            f"exit {EXIT_NOT_VALID} (--accept-poor-fit to exit 0)",
+            err=True,
+        )
+        raise typer.Exit(code=EXIT_NOT_VALID)

@@ -1,0 +1,248 @@
+"""Instrument parameters fitted from the data, as ion-beam analysis codes fit theirs.
+
+A real window is never exactly its nominal thickness, and no stopping table is exact: the
+surface edge of a measured spectrum sits a few keV away from where any model puts it, and its
+width differs by some per cent. Left alone, such a mismatch makes the inversion invent Li (a
+χ²/channel of tens to hundreds, densities far above Li metal). Two parameters absorb it:
+
+``window_scale``
+    A factor on the areal density of every layer between the profiled one and the detector:
+    the energy the particles lose on their way out (thickness and stopping together).
+``width_scale``
+    A factor on the detector resolution and on the straggling's standard deviation.
+
+They do not change during a run, so they are fitted once, to the sum of all frames (the sum of
+Poisson spectra is the spectrum of the time-averaged profile, with the best statistics the run
+has): for trial parameters the profile is optimised (profile likelihood), and the parameters
+minimise the Poisson deviance plus a Gaussian prior (nominal value ± tolerance, from the run
+file). Their 1σ errors come from the curvature of that profile objective, inflated by the
+misfit when the model leaves χ²/channel above 1.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+from scipy import optimize
+
+from ..calibration import Calibration
+from ..detector import Detector
+from ..stack import Stack
+from .objective import PoissonObjective, difference_penalty
+from .response import build_response, regroup
+from .solver import solve
+
+__all__ = ["Instrument", "InstrumentFit", "Parameter", "fit_instrument"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """An instrument parameter: its prior (nominal ± tolerance) and whether the fit frees it."""
+
+    nominal: float = 1.0
+    tolerance: float = 0.1
+    free: bool = True
+
+
+@dataclass(frozen=True)
+class Instrument:
+    """Instrument corrections applied to a declared stack and detector.
+
+    Parameters
+    ----------
+    window_scale : float
+        Factor on the areal density of the layers in front of the profiled one.
+    width_scale : float
+        Factor on the detector resolution (FWHM) and the straggling standard deviation.
+    """
+
+    window_scale: float = 1.0
+    width_scale: float = 1.0
+
+    def apply(self, stack: Stack, detector: Detector) -> tuple[Stack, Detector]:
+        """The stack and detector these corrections describe."""
+        front = stack.profiled_index
+        layers = tuple(
+            replace(lay, thickness_um=lay.thickness_um * self.window_scale) if i < front else lay
+            for i, lay in enumerate(stack.layers)
+        )
+        det = replace(
+            detector,
+            resolution_keV=detector.resolution_keV * self.width_scale,
+            straggling_scale=detector.straggling_scale * self.width_scale,
+        )
+        return Stack(layers), det
+
+
+@dataclass
+class InstrumentFit:
+    """The result of :func:`fit_instrument`.
+
+    Attributes
+    ----------
+    instrument : Instrument
+        The best parameters.
+    errors : dict of str to float
+        1σ of each free parameter (0 for fixed ones).
+    free : tuple of str
+    chi2_per_channel : float
+        Of the summed spectrum at the best parameters (declared: ``chi2_declared``).
+    chi2_declared : float
+        The same with the declared (nominal) instrument.
+    profile : ndarray of shape (n_depth,)
+        Time-averaged profile (relative to Li metal) of the summed spectrum at the best fit.
+    fit : ndarray of shape (n_channels,)
+        Expected counts of the summed spectrum at the best fit (0 outside the fitted channels).
+    fit_declared : ndarray of shape (n_channels,)
+        The same with the nominal instrument.
+    evaluations : int
+    """
+
+    instrument: Instrument
+    errors: dict
+    free: tuple
+    chi2_per_channel: float
+    chi2_declared: float
+    profile: np.ndarray
+    fit: np.ndarray
+    fit_declared: np.ndarray
+    evaluations: int = 0
+    notes: list = field(default_factory=list)
+
+
+def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: Detector,
+                   calibration: Calibration, edges_um, particles, *, upper: np.ndarray,
+                   background: np.ndarray | None = None,
+                   window: Parameter | None = None, width: Parameter | None = None,
+                   fit_range_keV=None, lam_rel: float = 1e-2) -> InstrumentFit:  # fmt: skip
+    """Fit the instrument corrections to a (summed) spectrum.
+
+    Parameters
+    ----------
+    counts : ndarray of shape (n_channels,)
+        Counts of all frames summed.
+    exposure : float
+        Their summed exposure K (counts per unit relative density per cm of depth).
+    stack, detector, calibration
+        As declared in the run file.
+    edges_um : array_like of shape (n_depth + 1,)
+    particles : sequence of str
+    upper : ndarray of shape (n_depth,)
+        Upper bound of the relative density per bin.
+    background : ndarray of shape (n_channels,), optional
+        Expected background counts of the sum.
+    window, width : Parameter
+    fit_range_keV : (float, float), optional
+    lam_rel : float
+        Smoothness of the summed profile, relative to its curvature scale (weak: the sum has
+        the best statistics of the run).
+
+    Returns
+    -------
+    InstrumentFit
+    """
+    window = window or Parameter(1.0, 0.1, True)
+    width = width or Parameter(1.0, 0.3, True)
+    counts = np.asarray(counts, dtype=float)
+    n_ch = counts.size
+    bkg = np.zeros(n_ch) if background is None else np.asarray(background, dtype=float)
+    names = [n for n, p in (("window_scale", window), ("width_scale", width)) if p.free]
+    priors = {"window_scale": window, "width_scale": width}
+    state = {"c": None, "evals": 0}
+    cache: dict[tuple, tuple] = {}
+    nominal = build_response(*Instrument(window.nominal, width.nominal).apply(stack, detector),
+                             calibration, n_ch, edges_um, particles, fit_range_keV=fit_range_keV)  # fmt: skip
+
+    def evaluate(inst: Instrument):
+        key = (round(inst.window_scale, 9), round(inst.width_scale, 9))
+        if key in cache:
+            return cache[key]
+        resp = regroup(nominal, *inst.apply(stack, detector), calibration)
+        y = resp.group_counts(counts)
+        b = resp.group_counts(bkg)
+        n = resp.grouped.shape[1]
+        obj = PoissonObjective(resp.grouped * exposure, y, b, difference_penalty(n), 0.0,
+                               np.zeros(n), np.asarray(upper, dtype=float))  # fmt: skip
+        obj.lam = lam_rel * obj.scale
+        sol = solve(obj, state["c"])
+        if sol.converged:
+            state["c"] = sol.c
+        state["evals"] += 1
+        stat, expected = obj.chi2(sol.c)
+        full = np.zeros(n_ch)
+        np.add.at(full, resp.roi, (resp.matrix[resp.roi] @ sol.c) * exposure + bkg[resp.roi])
+        out = (obj.deviance(sol.c), stat / max(expected, 1.0), sol.c, full)
+        cache[key] = out
+        return out
+
+    def make(x) -> Instrument:
+        values = {"window_scale": window.nominal, "width_scale": width.nominal}
+        values.update(dict(zip(names, np.atleast_1d(x), strict=True)))
+        return Instrument(**values)
+
+    def cost(x) -> float:
+        dev = evaluate(make(x))[0]
+        pen = sum(
+            ((v - priors[n].nominal) / priors[n].tolerance) ** 2
+            for n, v in zip(names, np.atleast_1d(x), strict=True)
+        )
+        return 0.5 * dev + 0.5 * pen
+
+    declared = evaluate(make([priors[n].nominal for n in names]))
+    notes: list[str] = []
+    x_best = np.array([priors[n].nominal for n in names])
+    if names:
+        lo = np.array([max(priors[n].nominal - 4 * priors[n].tolerance, 0.05) for n in names])
+        hi = np.array([priors[n].nominal + 4 * priors[n].tolerance for n in names])
+        # Coordinate-wise bounded Brent: the two parameters act on different features (edge
+        # position, edge width), so two sweeps reach the joint optimum in few evaluations.
+        for _sweep in range(2):
+            for i in range(len(names)):
+
+                def along(v, i=i):
+                    x = x_best.copy()
+                    x[i] = v
+                    return cost(x)
+
+                r = optimize.minimize_scalar(along, bounds=(lo[i], hi[i]), method="bounded",
+                                             options={"xatol": 0.01 * priors[names[i]].tolerance})  # fmt: skip
+                x_best[i] = r.x
+        x_best = np.clip(x_best, lo, hi)
+    best = evaluate(make(x_best))
+    errors = {"window_scale": 0.0, "width_scale": 0.0}
+    if names:
+        h = _hessian(cost, x_best, np.array([0.02 * priors[n].tolerance for n in names]))
+        try:
+            cov = np.linalg.inv(h)
+            inflate = max(best[1], 1.0)
+            for i, n in enumerate(names):
+                errors[n] = float(np.sqrt(max(cov[i, i], 0.0) * inflate))
+        except np.linalg.LinAlgError:
+            notes.append("instrument fit: the curvature is singular; errors unknown")
+            for n in names:
+                errors[n] = float("nan")
+        for i, n in enumerate(names):
+            if abs(x_best[i] - priors[n].nominal) > 3.5 * priors[n].tolerance:
+                notes.append(f"instrument fit: {n} = {x_best[i]:.4f} is far outside its prior "
+                             f"{priors[n].nominal:g} ± {priors[n].tolerance:g}")  # fmt: skip
+    return InstrumentFit(make(x_best), errors, tuple(names), best[1], declared[1], best[2], best[3],
+                         declared[3], state["evals"], notes)  # fmt: skip
+
+
+def _hessian(f, x: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Central-difference Hessian of a scalar function."""
+    n = x.size
+    out = np.zeros((n, n))
+    f0 = f(x)
+    for i in range(n):
+        ei = np.zeros(n)
+        ei[i] = h[i]
+        out[i, i] = (f(x + ei) - 2 * f0 + f(x - ei)) / h[i] ** 2
+        for j in range(i + 1, n):
+            ej = np.zeros(n)
+            ej[j] = h[j]
+            out[i, j] = out[j, i] = (
+                f(x + ei + ej) - f(x + ei - ej) - f(x - ei + ej) + f(x - ei - ej)
+            ) / (4 * h[i] * h[j])
+    return out
