@@ -35,13 +35,15 @@ Straggling
     ``∫ dE/S³`` is tabulated with the range. Particles whose exit energy is ≤ 0 are lost; no
     straggling-induced escape of particles beyond the CSDA range is modelled.
 Spectrum
-    For each slab holding Li, particle and μ node, the exit energies are laid on a uniform grid from
-    the deepest birth depth that still reaches the detector (or reaches the low-energy cut) up to
-    the slab's front; the birth depth of each grid energy comes from the exact inverse transport.
+    For each slab holding Li, particle and μ node, the exit energies are laid on a grid from the
+    slab's back face (or 0 keV: the deepest birth depth whose particles still get out) up to its
+    front face; the birth depth of each grid energy comes from the exact inverse transport.
     Between two grid points the exit energy is taken linear in depth and the total width
     σ² = σ_det² + σ²_straggling constant (their mean); the Gaussian is then integrated exactly over
     depth and over each channel's energy width (the depth integral of the normal CDF has the
-    closed form ∫Φ = uΦ(u) + φ(u)). Grid steps are ``energy_step_keV`` (default σ_det/2).
+    closed form ∫Φ = uΦ(u) + φ(u)). Grid steps adapt to 0.35 × the local total width
+    (``step_fraction``; a pilot pass finds the width) or are ``energy_step_keV``. Tails beyond
+    ±6 σ are dropped.
 Channels
     The ORTEC ``$ENER_FIT`` line ``c0 c1`` gives the energy of channel index ``k`` as c0 + c1·k,
     taken as the channel's centre: channel ``k`` collects measured energies in
@@ -57,7 +59,8 @@ Dead time and noise
 Operando frames
     The cell is Cu window | live Li | inactive Li | electrolyte. Live and inactive Li are both
     dense Li metal, so a frame's sample depends only on their summed thickness ``L``. Spectra
-    (per live second) are computed on a fine grid of ``L`` and interpolated linearly in ``L``; a
+    (per live second) are computed on a fine grid of ``L`` (step ≤ 0.05 µm, and small enough that
+    the spectrum shifts by ≤ σ_det/4 per step) and interpolated linearly in ``L``; a
     frame's expected spectrum is the mean over ``substeps`` evaluations at the midpoints of equal
     sub-intervals of the frame.
 """
@@ -117,7 +120,7 @@ LI_METAL_DENSITY_G_CM3 = 0.534
 BARN_CM2 = 1e-24
 
 _ENERGY_GRID_KEV = np.geomspace(0.01, 5000.0, 3000)
-_N_SIGMA = 6.0  # Gaussian tails beyond ±6 σ are dropped (3e-7 of ... per side ≈ 1e-9)
+_N_SIGMA = 6.0  # Gaussian tails beyond ±6 σ are dropped (1e-9 of a segment per side)
 _CHUNK = 2_000_000  # window evaluations per binning chunk
 
 
@@ -167,7 +170,7 @@ def _material_key(material: str | Mapping[str, float]) -> str | tuple[tuple[str,
     return tuple(sorted((str(k), float(v)) for k, v in material.items()))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _composition(key) -> tuple[tuple[int, float, float], ...]:
     """(Z, atomic mass in u, atoms per formula unit) for a formula string or atom-fraction map."""
     if isinstance(key, str):
@@ -219,7 +222,7 @@ def li_atom_density_cm3(material: str | Mapping[str, float], density_g_cm3: floa
 # --------------------------------------------------------------------------------------------
 # Stopping powers (pycatima, Bragg's rule)
 # --------------------------------------------------------------------------------------------
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _element_cross_sections(z: int, mass_u: float, particle_name: str) -> tuple[np.ndarray, ...]:
     """Total and electronic stopping cross sections in 1e-15 eV·cm² on ``_ENERGY_GRID_KEV``."""
     p = PARTICLES[particle_name]
@@ -588,7 +591,7 @@ def _slab_segments(slabs, j, particle, mu, w_mu, e_cut, de, strag, sigma_det, st
     e_top = np.where(valid, e_top, 0.0)
     span = e_top - e_low
     if de is not None:
-        n = max(1, int(math.ceil(float(span.max()) / de)))
+        n = max(1, math.ceil(float(span.max()) / de))
         e_det = e_low[:, None] + span[:, None] * np.linspace(0.0, 1.0, n + 1)
     else:  # pilot pass: local width → step density → adaptive grid
         pilot = e_low[:, None] + span[:, None] * np.linspace(0.0, 1.0, 129)
@@ -598,7 +601,7 @@ def _slab_segments(slabs, j, particle, mu, w_mu, e_cut, de, strag, sigma_det, st
              np.cumsum(0.5 * (1 / width[:, 1:] + 1 / width[:, :-1]) * np.diff(pilot), axis=1)),
             axis=1,
         )
-        n = max(1, int(math.ceil(float(steps[:, -1].max()))))
+        n = max(1, math.ceil(float(steps[:, -1].max())))
         e_det = np.empty((mu.size, n + 1))
         for a in range(mu.size):
             e_det[a] = np.interp(np.linspace(0.0, steps[a, -1], n + 1), steps[a], pilot[a])
@@ -679,7 +682,7 @@ def expected_spectrum(
     straggling_scale: float = 1.0,
     angle_nodes: int = 8,
     energy_step_keV: float | None = None,
-    step_fraction: float = 0.5,
+    step_fraction: float = 0.35,
 ) -> np.ndarray:
     """Noise-free expected counts per channel of a static sample.
 
@@ -722,10 +725,8 @@ def expected_spectrum(
     mu, w_mu = _angle_nodes(detector.half_angle_deg, angle_nodes)
     sig = detector.sigma_keV
     de = None if energy_step_keV is None else float(energy_step_keV)
-    c0, c1 = detector.calibration_keV
-    e_cut = max(0.0, c0 - 0.5 * c1 - _N_SIGMA * sig)
-    if detector.threshold_keV is not None:
-        e_cut = max(e_cut, detector.threshold_keV - c1 - _N_SIGMA * sig)
+    # every particle that gets out is followed down to 0 keV: straggling can carry it far up
+    e_cut = 0.0
     prefactor = (
         flux_n_cm2_s * area_cm2 * live_s * cross_section_b * BARN_CM2 * li6_abundance
         * detector.solid_angle_sr / (4.0 * math.pi) * 1e-4  # µm → cm
@@ -770,7 +771,7 @@ def cycling_segments(
     list of Segment
         Times in s from the start of the run.
     """
-    if not (plate_h > 0 and rest_h >= 0 and n_cycles >= 1 and 0 < coulombic_efficiency):
+    if not (plate_h > 0 and rest_h >= 0 and n_cycles >= 1 and coulombic_efficiency > 0):
         raise ValueError("need plate_h > 0, rest_h >= 0, n_cycles >= 1, coulombic_efficiency > 0")
     segs = []
     t = 0.0
@@ -837,7 +838,7 @@ def cycler_records(
     for n_seg, seg in enumerate(segments):
         dur = seg.end_s - seg.start_s
         first = seg.start_s + (4e-4 if n_seg else 0.0)
-        inner = seg.start_s + step_s * np.arange(1, int(math.ceil(dur / step_s - 1e-9)))
+        inner = seg.start_s + step_s * np.arange(1, math.ceil(dur / step_s - 1e-9))
         t = np.concatenate(([first], inner, [seg.end_s]))
         tau = t - seg.start_s
         m = t.size
@@ -898,8 +899,15 @@ def _as_slab(spec, name: str, scale: float) -> Slab:
     return Slab(spec[0], float(spec[1]), float(spec[2]), scale, label)
 
 
+def _formula(material) -> str:
+    """A formula string for the run file (mappings become e.g. ``"C2H4O1Li0.17"``)."""
+    if isinstance(material, str):
+        return material
+    return "".join(f"{el}{n:g}" for el, n in material.items())
+
+
 def _window_name(material) -> str:
-    return "Cu current collector" if material == "Cu" else f"{material} window"
+    return "Cu current collector" if material == "Cu" else f"{_formula(material)} window"
 
 
 def _frame_average(t_edges_s, fun, n_sub: int = 1200):
@@ -908,6 +916,52 @@ def _frame_average(t_edges_s, fun, n_sub: int = 1200):
     b = np.asarray(t_edges_s[1:])[:, None]
     t = a + (b - a) * (np.arange(n_sub) + 0.5) / n_sub
     return fun(t).mean(axis=1)
+
+
+def _window_pass_energy_keV(window: Sequence[Slab], particle: Particle) -> float:
+    """Smallest energy (keV) a particle needs behind ``window`` to get through it (pencil)."""
+    e = 0.0
+    for slab in window:  # backward from the detector: the first slab is crossed last
+        e = float(slab.table(particle).backward(e, slab.thickness_um, slab.stopping_scale))
+    return e
+
+
+def _auto_deposit_step_um(window: Sequence[Slab], deposit: Slab, sigma_keV: float) -> float:
+    """Deposit-thickness grid step: a quarter of σ_det over the largest stopping power in the
+    deposit of a particle that can still cross the window (≤ 0.05 µm)."""
+    s_max = 0.0
+    for p in PARTICLES.values():
+        if float(transport(p.birth_energy_keV, window[::-1], p)[0]) <= 0:
+            continue  # this particle never gets through the window
+        e = np.geomspace(max(_window_pass_energy_keV(window, p), 1.0), p.birth_energy_keV, 400)
+        s_max = max(s_max, float(deposit.table(p).stopping(e).max()) * deposit.stopping_scale)
+    return 0.05 if s_max == 0 else min(0.05, 0.25 * sigma_keV / s_max)
+
+
+def _rates_on_grid(window, deposit, electrolyte, grid_um, spec_kw, workers):
+    """Expected spectra per live second for each deposit thickness of ``grid_um``."""
+
+    def spectrum_at(thick):
+        dep = [dataclasses.replace(deposit, thickness_um=float(thick))] if thick > 0 else []
+        return expected_spectrum([*window, *dep, electrolyte], **spec_kw)
+
+    for slab in [*window, deposit, electrolyte]:  # fill the caches before threading
+        for p in PARTICLES:
+            slab.table(p)
+    if workers > 1 and len(grid_um) > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            return np.array(list(pool.map(spectrum_at, grid_um)))
+    return np.array([spectrum_at(g) for g in grid_um])
+
+
+def _interpolate_rates(rates, grid_um, thickness_um):
+    """Spectra at ``thickness_um`` (any shape) interpolated linearly between grid spectra."""
+    if len(grid_um) == 1:
+        return np.broadcast_to(rates[0], (*np.shape(thickness_um), rates.shape[1])).copy()
+    pos = np.clip(thickness_um / (grid_um[1] - grid_um[0]), 0.0, len(grid_um) - 1 - 1e-12)
+    i0 = np.floor(pos).astype(int)
+    w1 = (pos - i0)[..., None]
+    return (1.0 - w1) * rates[i0] + w1 * rates[i0 + 1]
 
 
 def simulate_operando(
@@ -948,7 +1002,7 @@ def simulate_operando(
     cycler_step_s: float = 30.0,
     time_zero: str = "2024-04-02T08:00:00",
     name: str | None = None,
-    angle_nodes: int = 12,
+    angle_nodes: int = 8,
     deposit_step_um: float | None = None,
     workers: int | None = None,
 ) -> dict:
@@ -958,7 +1012,8 @@ def simulate_operando(
     Live and inactive Li are dense Li metal (0.534 g/cm³). After ``rest_h`` of rest, each cycle
     plates at −``current_mA_cm2`` for ``plate_h`` (a ``visible_fraction`` of the charge becomes
     Li metal) and strips at +``current_mA_cm2`` for ``coulombic_efficiency``·``plate_h``, during
-    which ``li_efficiency`` of the plated Li leaves and the rest becomes inactive.
+    which ``li_efficiency`` of the plated Li leaves and the rest becomes inactive (both
+    linearly in time). Frames continue at rest after the protocol until ``n_frames``.
 
     Parameters
     ----------
@@ -966,7 +1021,7 @@ def simulate_operando(
         Run folder to create (``spectra/``, ``cycler/cell.mpt``, ``run.toml``, ``truth.json``).
     window : sequence of (material, density_g_cm3, thickness_um[, name]) or Slab
         Layers in front of the deposit, detector side first (true thicknesses).
-    electrolyte : (material, density_g_cm3, thickness_um)
+    electrolyte : (material, density_g_cm3, thickness_um[, name]) or Slab
         The electrolyte behind the deposit.
     current_mA_cm2, plate_h, rest_h, n_cycles : float, float, float, int
         Cycling protocol (current density in mA/cm², durations in h).
@@ -1011,21 +1066,23 @@ def simulate_operando(
         Gauss–Legendre nodes over the acceptance cone.
     deposit_step_um : float, optional
         Grid step of the deposit thickness on which spectra are precomputed (default: a
-        quarter of σ_det divided by the largest stopping of a visible particle in Li, ≤ 0.05 µm).
+        quarter of σ_det over the largest stopping of a visible particle in Li, ≤ 0.05 µm).
     workers : int, optional
         Threads for precomputing spectra (default: CPU count, at most 4).
 
     Returns
     -------
     dict
-        ``run_dir, run_toml, spectra (list of paths), cycler (path or None), truth_json, truth``.
+        ``run_dir, run_toml, spectra`` (list of paths), ``cycler`` (path or None),
+        ``truth_json, truth`` (the JSON content), and ``expected`` (ndarray of shape
+        (n_frames, n_channels), the noise-free counts of each frame).
     """
     if profiled_layer not in ("li", "hse"):
         raise ValueError(f"profiled_layer must be 'li' or 'hse', got {profiled_layer!r}")
-    if not 0 <= li_efficiency <= 1 or not 0 < visible_fraction <= 1:
+    if not (0 <= li_efficiency <= 1 and 0 < visible_fraction <= 1):
         raise ValueError("li_efficiency must be in [0, 1] and visible_fraction in (0, 1]")
-    if substeps < 1:
-        raise ValueError(f"substeps must be >= 1, got {substeps}")
+    if not (substeps >= 1 and frame_s > 0 and current_mA_cm2 > 0):
+        raise ValueError("need substeps >= 1, frame_s > 0 and current_mA_cm2 > 0")
     out = Path(outdir)
     (out / "spectra").mkdir(parents=True, exist_ok=True)
 
@@ -1036,33 +1093,34 @@ def simulate_operando(
     elif np.ndim(window_stopping_scale) == 0:
         w_scales = [float(window_stopping_scale)] * len(window)
     else:
-        w_scales = [float(s) for s in window_stopping_scale]
+        w_scales = [float(v) for v in window_stopping_scale]
     win = [
-        _as_slab(w, _window_name(w.material if isinstance(w, Slab) else w[0]), s)
-        for w, s in zip(window, w_scales, strict=True)
+        _as_slab(w, _window_name(w.material if isinstance(w, Slab) else w[0]), v)
+        for w, v in zip(window, w_scales, strict=True)
     ]
     elec = _as_slab(electrolyte, "electrolyte", stopping_scale)
-    n_li_metal = li_atom_density_cm3("Li", LI_METAL_DENSITY_G_CM3)
+    deposit = Slab("Li", LI_METAL_DENSITY_G_CM3, 0.0, stopping_scale, "Li deposit")
+    n_li_metal = deposit.li_density_cm3
     um_per_mAh_cm2 = LI_ATOMS_PER_MAH / n_li_metal * 1e4
-    n_li_elec = elec.li_density_cm3
 
     # ---- protocol ----------------------------------------------------------------------
     segs = cycling_segments(
         plate_h=plate_h, rest_h=rest_h, n_cycles=n_cycles,
         coulombic_efficiency=coulombic_efficiency,
     )
-    t_end = segs[-1].end_s
     charge_plated = current_mA_cm2 * plate_h
     plated = visible_fraction * charge_plated
     if n_frames is None:
-        n_frames = int(math.ceil(t_end / frame_s - 1e-9))
+        n_frames = math.ceil(segs[-1].end_s / frame_s - 1e-9)
     t_edges = frame_s * np.arange(n_frames + 1)
 
-    def thickness_um(t):
-        live, inactive = deposit_mAh_cm2(t, segs, plated, li_efficiency)
-        return (live + inactive) * um_per_mAh_cm2
+    def live_inactive(t):
+        return deposit_mAh_cm2(t, segs, plated, li_efficiency)
 
-    # ---- detector and spectra on a deposit-thickness grid ------------------------------
+    def thickness_um(t):
+        return sum(live_inactive(t)) * um_per_mAh_cm2
+
+    # ---- expected spectra: deposit-thickness grid, frame sub-steps ---------------------
     det = Detector(
         tuple(float(c) for c in calibration), resolution_keV, n_channels, solid_angle_sr,
         half_angle_deg, threshold_keV,
@@ -1072,51 +1130,18 @@ def simulate_operando(
         li6_abundance=li6_abundance, cross_section_b=cross_section_b,
         straggling_scale=straggling_scale, angle_nodes=angle_nodes,
     )
-    sub_t = t_edges[:-1, None] + frame_s * (np.arange(substeps) + 0.5) / substeps
-    sub_l = thickness_um(sub_t)
+    sub_l = thickness_um(t_edges[:-1, None] + frame_s * (np.arange(substeps) + 0.5) / substeps)
     l_max = float(sub_l.max())
-    li_metal = Slab("Li", LI_METAL_DENSITY_G_CM3, 0.0, stopping_scale, "Li deposit")
-    if deposit_step_um is None:
-        s_max = 0.0
-        for p in PARTICLES.values():
-            if float(transport(p.birth_energy_keV, win[::-1], p)[0]) <= 0:
-                continue  # this particle never gets through the window
-            e_min = max(_window_pass_energy_keV(win, p), 1.0)
-            e = np.geomspace(e_min, p.birth_energy_keV, 400)
-            s_max = max(s_max, float(li_metal.table(p).stopping(e).max()))
-        step = 0.05 if s_max == 0 else min(0.05, 0.25 * det.sigma_keV / (s_max * stopping_scale))
-    else:
-        step = float(deposit_step_um)
-    n_grid = max(2, int(math.ceil(l_max / step)) + 1) if l_max > 0 else 1
-    grid = np.linspace(0.0, l_max, n_grid)
+    step = (_auto_deposit_step_um(win, deposit, det.sigma_keV) if deposit_step_um is None
+            else float(deposit_step_um))
+    grid = np.linspace(0.0, l_max, max(2, math.ceil(l_max / step) + 1) if l_max > 0 else 1)
+    rates = _rates_on_grid(win, deposit, elec, grid, spec_kw,
+                           workers or min(4, os.cpu_count() or 1))
+    frame_rate = _interpolate_rates(rates, grid, sub_l).mean(axis=1)
 
-    def spectrum_at(thick):
-        slabs = [*win, *([dataclasses.replace(li_metal, thickness_um=thick)] if thick else []),
-                 elec]
-        return expected_spectrum(slabs, **spec_kw)
-
-    for w in win + [elec, li_metal]:  # build stopping tables before threading
-        for p in PARTICLES:
-            w.table(p)
-    n_workers = workers or min(4, os.cpu_count() or 1)
-    if n_workers > 1 and n_grid > 1:
-        with ThreadPoolExecutor(n_workers) as pool:
-            rates = np.array(list(pool.map(spectrum_at, grid)))
-    else:
-        rates = np.array([spectrum_at(g) for g in grid])
-
-    # ---- frames ------------------------------------------------------------------------
-    if n_grid > 1:
-        pos = np.clip(sub_l / (grid[1] - grid[0]), 0.0, n_grid - 1 - 1e-12)
-        i0 = np.floor(pos).astype(int)
-        w1 = (pos - i0)[..., None]
-        frame_rate = ((1.0 - w1) * rates[i0] + w1 * rates[i0 + 1]).mean(axis=1)
-    else:
-        frame_rate = np.repeat(rates[:1], n_frames, axis=0)
     rng = np.random.default_rng(seed)
-    total_rate = frame_rate.sum(axis=1)
     real_s = np.full(n_frames, float(frame_s))
-    live_s = np.round(real_s * (1.0 - dead_time_s * total_rate))
+    live_s = np.round(real_s * (1.0 - dead_time_s * frame_rate.sum(axis=1)))
     expected = frame_rate * live_s[:, None]
     counts = rng.poisson(expected)
 
@@ -1124,25 +1149,20 @@ def simulate_operando(
     r0, r1 = (float(v) for v in li_region_um)
 
     def region_li(t):
-        th = thickness_um(t)
-        return n_li_metal * 1e-4 * np.clip(np.minimum(th, r1) - r0, 0.0, None)
+        return n_li_metal * 1e-4 * np.clip(np.minimum(thickness_um(t), r1) - r0, 0.0, None)
 
     def region_elec(t):
         th = thickness_um(t)
-        lo = np.maximum(th, r0)
         hi = np.minimum(th + elec.thickness_um, r1)
-        return n_li_elec * 1e-4 * np.clip(hi - lo, 0.0, None)
+        return elec.li_density_cm3 * 1e-4 * np.clip(hi - np.maximum(th, r0), 0.0, None)
 
-    live_avg = _frame_average(t_edges, lambda t: deposit_mAh_cm2(t, segs, plated,
-                                                                 li_efficiency)[0])
-    inact_avg = _frame_average(t_edges, lambda t: deposit_mAh_cm2(t, segs, plated,
-                                                                  li_efficiency)[1])
+    live_avg = _frame_average(t_edges, lambda t: live_inactive(t)[0])
+    inactive_avg = _frame_average(t_edges, lambda t: live_inactive(t)[1])
     li_areal = _frame_average(t_edges, region_li)
     elec_areal = _frame_average(t_edges, region_elec)
-    cycles = []
-    for c in range(1, n_cycles + 1):
-        stripped = li_efficiency * plated
-        cycles.append({
+    stripped = li_efficiency * plated
+    cycles = [
+        {
             "cycle": c,
             "plated_mAh_cm2": plated,
             "stripped_mAh_cm2": stripped,
@@ -1152,23 +1172,25 @@ def simulate_operando(
             "charge_plated_mAh_cm2": charge_plated,
             "charge_stripped_mAh_cm2": coulombic_efficiency * charge_plated,
             "coulombic_efficiency": coulombic_efficiency,
-        })
+        }
+        for c in range(1, n_cycles + 1)
+    ]
+
+    # ---- files -------------------------------------------------------------------------
     t0 = _dt.datetime.fromisoformat(time_zero)
     run_name = name or f"independent operando run, {current_mA_cm2:g} mA/cm2"
     frames = []
     spectra_paths = []
     width = max(3, len(str(n_frames - 1)))
     for f in range(n_frames):
-        path = out / "spectra" / f"frame_{f:0{width}d}.Spe"
-        writers.write_spe(
-            path, counts[f], live_s=live_s[f], real_s=real_s[f],
+        tag = f"{f:0{width}d}"
+        spectra_paths.append(writers.write_spe(
+            out / "spectra" / f"frame_{tag}.Spe", counts[f], live_s=live_s[f], real_s=real_s[f],
             start=t0 + _dt.timedelta(seconds=float(t_edges[f])),
-            calibration_keV=det.calibration_keV,
-            spec_id=f"independent NDP frame {f:0{width}d}",
-            remark=f"{run_name}; frame {f:0{width}d}",
+            calibration_keV=det.calibration_keV, spec_id=f"independent NDP frame {tag}",
+            remark=f"{run_name}; frame {tag}",
             fwhm_channels=det.resolution_keV / det.calibration_keV[1],
-        )
-        spectra_paths.append(path)
+        ))
         frames.append({
             "index": f,
             "start_s": float(t_edges[f]),
@@ -1176,7 +1198,7 @@ def simulate_operando(
             "li_areal_cm2": float(li_areal[f]),
             "li_capacity_mAh_cm2": float(li_areal[f] / LI_ATOMS_PER_MAH),
             "live_li_mAh_cm2": float(live_avg[f]),
-            "inactive_li_mAh_cm2": float(inact_avg[f]),
+            "inactive_li_mAh_cm2": float(inactive_avg[f]),
             "electrolyte_li_in_region_cm2": float(elec_areal[f]),
             "li_areal_total_in_region_cm2": float(li_areal[f] + elec_areal[f]),
             "live_s": float(live_s[f]),
@@ -1187,18 +1209,17 @@ def simulate_operando(
 
     cycler_path = None
     if cycler:
-        rec = cycler_records(segs, current_mA=current_mA_cm2 * area_cm2, step_s=cycler_step_s,
-                             seed=seed)
-        cycler_path = out / "cycler" / "cell.mpt"
-        writers.write_mpt(
-            cycler_path, rec, start=t0, current_mA=current_mA_cm2 * area_cm2, plate_h=plate_h,
-            rest_h=rest_h, n_cycles=n_cycles, area_cm2=area_cm2, step_s=cycler_step_s,
+        current_mA = current_mA_cm2 * area_cm2
+        rec = cycler_records(segs, current_mA=current_mA, step_s=cycler_step_s, seed=seed)
+        cycler_path = writers.write_mpt(
+            out / "cycler" / "cell.mpt", rec, start=t0, current_mA=current_mA,
+            plate_h=plate_h, rest_h=rest_h, n_cycles=n_cycles, area_cm2=area_cm2,
+            step_s=cycler_step_s,
         )
 
-    # ---- run file ------------------------------------------------------------------------
     layers = [
-        {"name": w.name, "material": w.material, "density": w.density_g_cm3,
-         "thickness_um": w.thickness_um * declared_window_scale}
+        {"name": w.name, "material": _formula(w.material), "density": w.density_g_cm3,
+         "thickness_um": round(w.thickness_um * declared_window_scale, 9)}
         for w in win
     ]
     analysis = {"particles": "auto", "method": "inversion", "depth_step_um": 0.1,
@@ -1210,13 +1231,12 @@ def simulate_operando(
                        "profiled": True})
     else:
         thick = elec.thickness_um if profiled_thickness_um is None else profiled_thickness_um
-        layers.append({"name": elec.name if elec.name != "electrolyte" else "electrolyte",
-                       "material": elec.material, "density": elec.density_g_cm3,
-                       "thickness_um": float(thick), "profiled": True})
+        layers.append({"name": elec.name, "material": _formula(elec.material),
+                       "density": elec.density_g_cm3, "thickness_um": float(thick),
+                       "profiled": True})
         analysis["matrix"] = "self-consistent"
-    run_toml = out / "run.toml"
-    writers.write_run_toml(
-        run_toml, name=run_name, spectra="spectra/*.Spe",
+    run_toml = writers.write_run_toml(
+        out / "run.toml", name=run_name, spectra="spectra/*.Spe",
         cycler="cycler/cell.mpt" if cycler else None, time_zero=time_zero,
         calibration=list(det.calibration_keV), resolution_keV=det.resolution_keV,
         solid_angle_sr=det.solid_angle_sr, half_angle_deg=det.half_angle_deg, flux=flux,
@@ -1249,18 +1269,19 @@ def simulate_operando(
             "straggling_scale": straggling_scale, "declared_window_scale": declared_window_scale,
             "profiled_layer": profiled_layer, "dead_time_s": dead_time_s,
             "dead_time_model": f"live = round(real*(1-{dead_time_s:g}*rate))",
-            "angle_nodes": angle_nodes, "deposit_grid_step_um": float(grid[1] - grid[0])
-            if n_grid > 1 else 0.0,
+            "angle_nodes": angle_nodes,
+            "deposit_grid_step_um": float(grid[1] - grid[0]) if grid.size > 1 else 0.0,
             "stack": [
-                *({"name": w.name, "material": w.material, "density_g_cm3": w.density_g_cm3,
-                   "thickness_um": w.thickness_um} for w in win),
+                *({"name": w.name, "material": _formula(w.material),
+                   "density_g_cm3": w.density_g_cm3, "thickness_um": w.thickness_um}
+                  for w in win),
                 {"name": "live Li + inactive Li", "material": "Li",
                  "density_g_cm3": LI_METAL_DENSITY_G_CM3, "thickness_um": "varies"},
-                {"name": elec.name, "material": elec.material,
+                {"name": elec.name, "material": _formula(elec.material),
                  "density_g_cm3": elec.density_g_cm3, "thickness_um": elec.thickness_um,
-                 "li_cm3": n_li_elec},
+                 "li_cm3": elec.li_density_cm3},
             ],
-            "segments": [dataclasses.asdict(s) for s in segs],
+            "segments": [dataclasses.asdict(sg) for sg in segs],
         },
         "cycles": cycles,
         "frames": frames,
@@ -1274,15 +1295,8 @@ def simulate_operando(
         "cycler": cycler_path,
         "truth_json": truth_json,
         "truth": truth,
+        "expected": expected,
     }
-
-
-def _window_pass_energy_keV(window: Sequence[Slab], particle: Particle) -> float:
-    """Smallest energy (keV) a particle needs behind ``window`` to get through it (pencil)."""
-    e = 0.0
-    for slab in window:  # backward from the detector side: first slab is crossed last
-        e = float(slab.table(particle).backward(e, slab.thickness_um, slab.stopping_scale))
-    return e
 
 
 def _json_default(obj):

@@ -23,7 +23,7 @@ def format_e3(value: float, digits: int = 6) -> str:
 
 def _time_field(seconds: float) -> str:
     seconds = float(seconds)
-    return str(int(round(seconds))) if abs(seconds - round(seconds)) < 1e-9 else f"{seconds:.3f}"
+    return str(round(seconds)) if abs(seconds - round(seconds)) < 1e-9 else f"{seconds:.3f}"
 
 
 def write_spe(
@@ -253,7 +253,7 @@ def write_run_toml(
 ) -> Path:
     """Write an ``ndp`` run file (the contract's TOML layout; layers detector side first)."""
     out = [
-        "# Written by the independent simulator in tests/independent (no ndp code) -- see truth.json",
+        "# Written by tests/independent (an independent simulator, no ndp code); see truth.json",
         "[run]",
         f"name = {_toml_value(name)}",
         f"spectra = {_toml_value(spectra)}",
