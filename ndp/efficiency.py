@@ -95,7 +95,14 @@ def fit_inventory(time_s, duration_s, value, error, knots_s) -> tuple[np.ndarray
     t = np.asarray(time_s, float)
     d = np.asarray(duration_s, float)
     y = np.asarray(value, float)
-    s = np.maximum(np.asarray(error, float), 1e-30)
+    s = np.asarray(error, float)
+    good = np.isfinite(s) & (s > 0)
+    if not good.any():
+        raise NdpError("inventory: no frame has a finite, positive uncertainty")
+    # An error of zero would give a frame all the weight; none is better known than the best.
+    s = np.where(good, s, np.inf)
+    s = np.maximum(s, float(np.min(s[good])))
+    s = np.where(np.isfinite(s), s, np.max(s[good]) * 1e6)
     knots = np.asarray(knots_s, float)
     w = _hat_averages(knots, t - d / 2, t + d / 2)
     a = w / s[:, None]

@@ -83,7 +83,13 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
             f"({best:.3g} µm FWHM): finer detail comes from the regularisation, not the data",
             NdpWarning, stacklevel=2,
         )  # fmt: skip
-    return np.linspace(0.0, n * step_um, n + 1)
+    edges = np.linspace(0.0, n * step_um, n + 1)
+    # The last bin ends with the profiled region when the step does not divide it.
+    end = stack.region_thickness_um
+    if edges[-1] > end:
+        edges = edges[edges < end - 1e-9 * max(end, 1.0)]
+        edges = np.append(edges, end)
+    return edges
 
 
 def response_matrix(stack: Stack, particle: str, detector: Detector, calibration: Calibration,

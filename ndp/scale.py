@@ -17,7 +17,6 @@ import math
 from dataclasses import dataclass
 
 from . import constants as C
-from . import units as U
 from .constants import BARN_CM2
 from .errors import NdpError
 
@@ -62,11 +61,6 @@ class Scale:
     @property
     def absolute(self) -> bool:
         return self.kind != RELATIVE
-
-    @property
-    def units(self) -> str:
-        """UDUNITS units of the densities this scale gives (:mod:`ndp.units`)."""
-        return U.PER_CM3 if self.absolute else U.ARBITRARY
 
     def exposure_cm2(self, live_time_s):
         """K for a frame of live time ``live_time_s``."""

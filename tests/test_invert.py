@@ -10,6 +10,7 @@ from profile_helpers import CAL, CU, LI, LIPON, PEO, SCALE, L, detector, half_cr
 from ndp import units as U
 from ndp.calibration import Calibration
 from ndp.errors import NdpError, StackError
+from ndp.forward import NdpWarning
 from ndp.invert import inventory, invert
 from ndp.scale import Scale
 from ndp.simulate import simulate
@@ -121,12 +122,16 @@ def test_bad_inputs(alpha_step):
 
 
 def test_flux_weights_follow_a_drifting_beam():
-    """The same Li under a beam that drifts by ±20 %: with monitor weights the inventory is flat."""
+    """The same Li under a beam that drifts by ±20 %: with monitor weights the inventory is flat.
+
+    The deposit is at 0.7 × Li metal so the unweighted frame at +20 % (read as 0.84) stays
+    below the Li-metal bound; see the next test for a drift that would cross it.
+    """
     stack = CU(10.0) | LI(60.0, profiled=True)
     det = detector(20.0, 5.0)
     drift = np.array([0.8, 1.0, 1.2])
     frames = [
-        simulate(stack, det, CAL, lambda x: np.where(x < 5.0, L, 0.0), scale=Scale(SCALE.per_second_cm2 * f),
+        simulate(stack, det, CAL, lambda x: np.where(x < 5.0, 0.7 * L, 0.0), scale=Scale(SCALE.per_second_cm2 * f),
                  live_time_s=600, seed=i)
         for i, f in enumerate(drift)
     ]  # fmt: skip
@@ -145,3 +150,17 @@ def test_flux_weights_follow_a_drifting_beam():
     )
     np.testing.assert_allclose(plain.li_areal / plain.li_areal[1], drift, rtol=0.02)
     np.testing.assert_allclose(weighted.li_areal / weighted.li_areal[1], 1.0, rtol=0.02)
+
+
+def test_li_denser_than_li_metal_is_not_invented_but_flagged():
+    """A beam 30 % stronger than declared makes Li metal read 1.3 × Li metal: the bound holds
+    the profile at Li metal (plus the scale's 10 % allowance) and the misfit says the model does
+    not describe the data."""
+    stack = CU(10.0) | LI(60.0, profiled=True)
+    det = detector(20.0, 5.0)
+    spectra = simulate(stack, det, CAL, lambda x: np.where(x < 5.0, L, 0.0),
+                       scale=Scale(SCALE.per_second_cm2 * 1.3), live_time_s=600, seed=4)  # fmt: skip
+    with pytest.warns(NdpWarning, match="does not describe"):
+        out = invert(spectra, stack, det, scale=SCALE, depth_step_um=0.5, li_region_um=(0, 20))
+    assert float(out.li_density_rel.max()) <= 1.0 + 1e-9
+    assert float(out.chi2_per_channel[0]) > 3.0

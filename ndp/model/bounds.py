@@ -19,8 +19,14 @@ from ..stack import Stack
 __all__ = ["density_upper_bound"]
 
 
+#: Allowance above Li metal for the absolute scale's own uncertainty (flux, solid angle, cross
+#: section are seldom known better than 5–10 %): a bound exactly at the true density would clip
+#: the noise of a Li-metal deposit on one side only and bias it low.
+SCALE_MARGIN = 0.0
+
+
 def density_upper_bound(stack: Stack, edges_um, particles, *, override_rel: float | None = None,
-                        metal: Material | None = None) -> np.ndarray:  # fmt: skip
+                        metal: Material | None = None, margin: float = SCALE_MARGIN) -> np.ndarray:  # fmt: skip
     """Largest Li density relative to Li metal each depth bin can show, shape (n_depth,).
 
     Parameters
@@ -31,6 +37,8 @@ def density_upper_bound(stack: Stack, edges_um, particles, *, override_rel: floa
         The particles whose stopping sets the depth scale.
     override_rel : float, optional
         A bound given by the user (run file ``analysis.max_li_density_rel``), used everywhere.
+    margin : float
+        Relative allowance for the uncertainty of the absolute scale (:data:`SCALE_MARGIN`).
     metal : Material, optional
         What plates; default Li metal.
     """
@@ -49,7 +57,7 @@ def density_upper_bound(stack: Stack, edges_um, particles, *, override_rel: floa
             e = np.geomspace(100.0, e0, 64)
             best = max(best, float(np.max(lay.material.curve(p).stopping(e) / metal.curve(p).stopping(e))))
         ratio[i] = best
-    return ratio[layer] * metal.li_atoms_cm3 / _metal_reference()
+    return (1.0 + margin) * ratio[layer] * metal.li_atoms_cm3 / _metal_reference()
 
 
 def _metal_reference() -> float:

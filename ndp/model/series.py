@@ -131,6 +131,10 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
     lower = np.zeros(n)
     upper = np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy()
     w_win = window_weights(response.edges_um, window_um)
+    # Counts per unit window content (Li spread evenly over the window): one count's worth is
+    # the least a window's content can be uncertain by, even in a frame that recorded nothing.
+    width_cm = np.diff(response.edges_um) * 1e-4
+    per_content = float(response.grouped.sum(axis=0) @ (w_win / width_cm)) / max(float(w_win.sum()), 1e-300)
     step = max(1, int(np.ceil((n + 1) / MAX_KNOTS)))
     knots = np.unique(np.concatenate([np.arange(0, n + 1, step), [n]]))
     cum = np.zeros((knots.size, n))
@@ -163,7 +167,8 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
             out.c[i], out.converged[i], out.iterations[i] = sol.c, sol.converged, sol.iterations
             cov, scatter = _posterior(obj, sol.c)
             out.variance[i] = np.diag(cov)
-            out.window_var[i] = w_win @ scatter @ w_win
+            one_count = 1.0 / max(per_content * exposure[i], 1e-300)
+            out.window_var[i] = max(float(w_win @ scatter @ w_win), one_count**2)
             out.cum_cov[i] = cum @ scatter @ cum.T
             out.fit[i, response.roi] = (response.matrix[response.roi] @ sol.c) * exposure[i] + bkg[
                 i, response.roi

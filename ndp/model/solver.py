@@ -188,10 +188,9 @@ def solve(obj: PoissonObjective, c0: np.ndarray | None = None, *, maxiter: int =
 
 
 def _flat(obj: PoissonObjective) -> np.ndarray:
-    """Flat profile at the level that accounts for all net counts, within the bounds."""
+    """Flat profile at the level that accounts for all net counts, strictly inside the bounds
+    (Newton's curvature 1/μ is finite there)."""
     level = (obj.y.sum() - obj.b.sum()) / max(float(obj.a.sum()), 1e-300)
-    # Strictly inside the box: Newton's curvature 1/μ is finite there.
-    level = np.clip(
-        level, obj.lower + 1e-3 * (obj.upper - obj.lower), 0.5 * (obj.lower + obj.upper)
-    )
-    return np.full(obj.a.shape[1], 1.0) * level
+    c = np.full(obj.a.shape[1], max(level, 1e-300))
+    top = np.where(np.isfinite(obj.upper), 0.5 * (obj.lower + obj.upper), np.inf)
+    return np.clip(c, obj.lower + obj.bound_tolerance(c, 1e-3), top)
