@@ -23,6 +23,7 @@ from collections.abc import Callable
 
 import numpy as np
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 from . import constants as C
 from . import units as U
@@ -378,11 +379,6 @@ def invert(
     return ds
 
 
-#: Surface contact in the instrument fit: the summed profile is uniform over this fraction of the
-#: best depth resolution (FWHM) below the surface.
-SURFACE_FRACTION = 0.25
-
-
 def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
                    calibration: Calibration | None = None, *, scale: Scale | None = None,
                    background=None, depth_step_um: float = 0.1, window=None, width=None,
@@ -429,7 +425,8 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
         upper = density_upper_bound(stack, edges, names)
     else:
         upper = np.full(edges.size - 1, np.inf)
-    return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector, cal,
-                edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
-                width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV,
-                surface_um=0.0)  # fmt: skip
+    # Small dense problems: one BLAS thread is several times faster than two fighting.
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector,
+                    cal, edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
+                    width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV)  # fmt: skip

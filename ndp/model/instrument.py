@@ -11,9 +11,9 @@ width differs by some per cent. Left alone, such a mismatch makes the inversion 
 ``width_scale``
     A factor on the detector resolution and on the straggling's standard deviation.
 
-Both are identifiable only with one assumption, surface contact: the profiled layer touches the
-window, and the time-averaged Li is uniform over the first fraction of a resolution length (else
-a gap mimics a thinner window, a graded surface a narrower resolution). They do not change
+A gap below the surface mimics a thinner window and a graded surface a narrower resolution;
+what pins them is the whole spectrum, down to the threshold, whose low-energy end fixes the
+overall energy-loss scale (see :data:`ndp.model.response.FIT_MIN_KEV`). They do not change
 during a run, so they are fitted once, to the sum of all frames (the sum of
 Poisson spectra is the spectrum of the time-averaged profile, with the best statistics the run
 has): for trial parameters the profile is optimised (profile likelihood), and the parameters
@@ -119,8 +119,7 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
                    calibration: Calibration, edges_um, particles, *, upper: np.ndarray,
                    background: np.ndarray | None = None,
                    window: Parameter | None = None, width: Parameter | None = None,
-                   fit_range_keV=None, lam_rel: float = 1e-2,
-                   surface_um: float = 0.0, group_channels: bool = True) -> InstrumentFit:  # fmt: skip
+                   fit_range_keV=None, lam_rel: float = 1e-2) -> InstrumentFit:  # fmt: skip
     """Fit the instrument corrections to a (summed) spectrum.
 
     Parameters
@@ -139,15 +138,9 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
         Expected background counts of the sum.
     window, width : Parameter
     fit_range_keV : (float, float), optional
-    lam_rel : float, optional
-        Smoothness of the summed profile, relative to its curvature scale; default chosen by
-        the evidence with the nominal instrument.
-    surface_um : float
-        Surface contact: the summed profile is taken as uniform over its first ``surface_um``
-        (the profiled layer touches the window, and the time-averaged Li does not change on a
-        scale finer than that). Without it, a gap at the surface mimics a thinner window and a
-        graded surface a narrower resolution, and the likelihood cannot tell them apart. 0 to
-        leave the profile free.
+    lam_rel : float
+        Smoothness of the summed profile, relative to its curvature scale (weak: the sum has
+        the best statistics of the run).
 
     Returns
     -------
@@ -162,17 +155,10 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     priors = {"window_scale": window, "width_scale": width}
     state = {"c": None, "evals": 0}
     cache: dict[tuple, tuple] = {}
-    grouped = build_response(*Instrument(window.nominal, width.nominal).apply(stack, detector),
+    nominal = build_response(*Instrument(window.nominal, width.nominal).apply(stack, detector),
                              calibration, n_ch, edges_um, particles, fit_range_keV=fit_range_keV)  # fmt: skip
-    # Every channel on its own: the edge's shape is what the fit measures, and channels grouped
-    # to a quarter of the resolution leave so few numbers per edge that a narrower response
-    # with a rougher profile can match them exactly.
-    nominal = grouped if group_channels else replace(grouped, group=np.arange(grouped.roi.size), grouped=grouped.matrix[grouped.roi])
 
-    edges = np.asarray(edges_um, dtype=float)
-    tie = _surface_tie(edges, surface_um)
-    upper_z = np.where(tie > 0, np.asarray(upper, dtype=float)[:, None], np.inf).min(axis=0)
-    lower_z = np.zeros(tie.shape[1])
+    upper = np.asarray(upper, dtype=float)
 
     def evaluate(inst: Instrument):
         key = (round(inst.window_scale, 9), round(inst.width_scale, 9))
@@ -181,18 +167,16 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
         resp = regroup(nominal, *inst.apply(stack, detector), calibration)
         y = resp.group_counts(counts)
         b = resp.group_counts(bkg)
-        n = tie.shape[1]
-        obj = PoissonObjective(resp.grouped @ tie * exposure, y, b, difference_penalty(n), 0.0,
-                               lower_z, upper_z)  # fmt: skip
-        if state.get("lam_rel") is None:
-            state["lam_rel"] = lam_rel
-        obj.lam = state["lam_rel"] * obj.scale
+        n = upper.size
+        obj = PoissonObjective(resp.grouped * exposure, y, b, difference_penalty(n), 0.0,
+                               np.zeros(n), upper)  # fmt: skip
+        obj.lam = lam_rel * obj.scale
         sol = solve(obj, state["c"])
         if sol.converged:
             state["c"] = sol.c
         state["evals"] += 1
         stat, expected = obj.chi2(sol.c)
-        c = tie @ sol.c
+        c = sol.c
         full = np.zeros(n_ch)
         np.add.at(full, resp.roi, (resp.matrix[resp.roi] @ c) * exposure + bkg[resp.roi])
         out = (0.5 * obj.deviance(sol.c), stat / max(expected, 1.0), c, full)
@@ -242,7 +226,11 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
             cov = np.linalg.inv(h)
             inflate = max(best[1], 1.0)
             for i, n in enumerate(names):
-                errors[n] = float(np.sqrt(max(cov[i, i], 0.0) * inflate))
+                # A non-positive variance means the objective is not curved upward there (flat
+                # or noisy): the error is unknown, not zero.
+                errors[n] = float(np.sqrt(cov[i, i] * inflate)) if cov[i, i] > 0 else float("nan")
+            if any(not np.isfinite(errors[n]) for n in names):
+                notes.append("instrument fit: the objective is not curved at the optimum; errors unknown")
         except np.linalg.LinAlgError:
             notes.append("instrument fit: the curvature is singular; errors unknown")
             for n in names:
@@ -253,23 +241,6 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
                              f"{priors[n].nominal:g} ± {priors[n].tolerance:g}")  # fmt: skip
     return InstrumentFit(make(x_best), errors, tuple(names), best[1], declared[1], best[2], best[3],
                          declared[3], state["evals"], notes)  # fmt: skip
-
-
-#: Fraction of the densest near-surface Li the surface block must hold (surface contact).
-SURFACE_LOWER = 1.0 / 3.0
-
-
-def _surface_tie(edges: np.ndarray, surface_um: float) -> np.ndarray:
-    """Matrix (n_depth, n_params) tying the bins whose centres lie within ``surface_um``."""
-    n = edges.size - 1
-    centres = 0.5 * (edges[1:] + edges[:-1])
-    k = int(np.count_nonzero(centres < surface_um))
-    if k <= 1:
-        return np.eye(n)
-    tie = np.zeros((n, n - k + 1))
-    tie[:k, 0] = 1.0
-    tie[k:, 1:] = np.eye(n - k)
-    return tie
 
 
 def _hessian(f, x: np.ndarray, h: np.ndarray) -> np.ndarray:
