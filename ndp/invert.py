@@ -31,7 +31,7 @@ from .calibration import Calibration
 from .detector import Detector
 from .errors import NdpError
 from .forward import NdpWarning, depth_edges, sensitive_particles
-from .kinematics import depth_from_energy
+from .kinematics import depth_from_energy, detected_energy
 from .model.bounds import density_upper_bound
 from .model.instrument import Instrument
 from .model.response import build_response
@@ -87,6 +87,25 @@ def _background(background, spectra: xr.Dataset, n_channels: int) -> np.ndarray:
         raise NdpError(
             f"background: expected counts of shape (frames, channels) = {shape}, got {b.shape}"
         ) from None
+
+
+def _lowest_needed_keV(stack: Stack, detector: Detector, names, window_um) -> float:
+    """Default lower end of the fitted energies: :data:`~ndp.model.response.FIT_MIN_KEV`, or
+    lower where the inventory window needs it.
+
+    The lowest energies are the least trustworthy (end of range, deepest layers), so they are
+    left out, but never those of particles born inside the inventory window or within two
+    detector resolutions' worth of energy below its end.
+    """
+    from .model.response import FIT_MIN_KEV
+
+    if window_um is None:
+        return FIT_MIN_KEV
+    lowest = FIT_MIN_KEV
+    for p in names:
+        e = float(detected_energy(stack.to_array(p), min(float(window_um[1]), stack.region_thickness_um)))
+        lowest = min(lowest, e - 2.0 * detector.resolution_keV)
+    return max(lowest, 0.0)
 
 
 def _with_tail(stack: Stack, detector: Detector, names, edges: np.ndarray) -> np.ndarray:
@@ -193,7 +212,8 @@ def invert(
         Upper bound of the density relative to Li metal; default what the matrix can hold
         (:func:`ndp.model.bounds.density_upper_bound`).
     fit_range_keV : (float, float), optional
-        Fit only channels in this energy range.
+        Fit only channels in this energy range; default from 200 keV up, or lower where the
+        inventory window's depths need it (see ``_lowest_needed_keV``).
     progress : callable, optional
         Called with the number of frames done.
 
@@ -284,6 +304,8 @@ def invert(
     else:
         if instrument is not None:
             stack, detector = instrument.apply(stack, detector)
+        if fit_range_keV is None:
+            fit_range_keV = (_lowest_needed_keV(stack, detector, names, li_region_um), np.inf)
         resp = build_response(stack, detector, cal, n_ch, edges, names, fit_range_keV=fit_range_keV)
         if upper_rel is not None:
             upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (n_d,))

@@ -107,7 +107,6 @@ def _assess(profiles: xr.Dataset, table: pd.DataFrame, fit: InstrumentFit | None
             reasons.append(f"solver did not converge in frame(s) {', '.join(str(int(i)) for i in bad[:20])}"
                            + (" …" if bad.size > 20 else ""))  # fmt: skip
     if fit is not None:
-        reasons += fit.notes
         inst = fit.instrument
         profiles.attrs.update(
             instrument_free=",".join(fit.free),
@@ -117,6 +116,7 @@ def _assess(profiles: xr.Dataset, table: pd.DataFrame, fit: InstrumentFit | None
             instrument_width_scale_err=float(fit.errors["width_scale"]),
             instrument_chi2_per_channel=float(fit.chi2_per_channel),
             instrument_chi2_per_channel_declared=float(fit.chi2_declared),
+            instrument_notes="; ".join(fit.notes),
         )  # fmt: skip
     profiles.attrs["chi2_per_channel_median"] = med
     profiles.attrs["valid"] = int(not reasons)

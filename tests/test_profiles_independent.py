@@ -152,13 +152,9 @@ def _equivalent_window_scale(stopping_scale: float) -> float:
 
 
 MISDECLARED = [
-    pytest.param(dict(declared_window_scale=1.05), id="window-declared-5%-thick", marks=pytest.mark.xfail(
-        strict=True, reason="issue 10 open: the instrument fit stops at window x0.953, width x1.31 (expected "
-        "~x0.93, ~x1); median chi2 7.8, Li efficiency +3 pp; the low-energy end of the spectrum pulls it")),
+    pytest.param(dict(declared_window_scale=1.05), id="window-declared-5%-thick"),
     pytest.param(dict(declared_window_scale=0.95), id="window-declared-5%-thin"),
-    pytest.param(dict(stopping_scale=1.03), id="stopping+3%", marks=pytest.mark.xfail(
-        strict=True, reason="issue 10 open: the bar holds (Li efficiency +0.45 pp) but the fitted window moves "
-        "x1.013 where x1.030 is expected, and its error comes out 0")),
+    pytest.param(dict(stopping_scale=1.03), id="stopping+3%"),
     pytest.param(dict(window_stopping_scale=0.97), id="window-stopping-3%"),
 ]
 

@@ -34,7 +34,7 @@ from ..calibration import Calibration
 from ..detector import Detector
 from ..stack import Stack
 from .objective import PoissonObjective, difference_penalty
-from .response import build_response, regroup
+from .response import FIT_MIN_KEV, build_response, regroup, with_groups
 from .solver import solve
 
 __all__ = ["Instrument", "InstrumentFit", "Parameter", "fit_instrument"]
@@ -138,6 +138,7 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
         Expected background counts of the sum.
     window, width : Parameter
     fit_range_keV : (float, float), optional
+        Energies fitted; default from :data:`~ndp.model.response.FIT_MIN_KEV` up.
     lam_rel : float
         Smoothness of the summed profile, relative to its curvature scale (weak: the sum has
         the best statistics of the run).
@@ -146,6 +147,7 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     -------
     InstrumentFit
     """
+    fit_range_keV = fit_range_keV if fit_range_keV is not None else (FIT_MIN_KEV, np.inf)
     window = window or Parameter(1.0, 0.1, True)
     width = width or Parameter(1.0, 0.3, True)
     counts = np.asarray(counts, dtype=float)
@@ -155,8 +157,18 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     priors = {"window_scale": window, "width_scale": width}
     state = {"c": None, "evals": 0}
     cache: dict[tuple, tuple] = {}
-    nominal = build_response(*Instrument(window.nominal, width.nominal).apply(stack, detector),
-                             calibration, n_ch, edges_um, particles, fit_range_keV=fit_range_keV)  # fmt: skip
+    # The fitted channels are those the widest-reaching trial could fill (thinnest window,
+    # widest response): a thinner window moves counts above the nominal edge, and on the
+    # nominal channels alone those counts would cost nothing, so the fit would drift thin.
+    reach = Instrument(
+        _lowest(window) if window.free else window.nominal,
+        width.nominal + 4 * width.tolerance if width.free else width.nominal,
+    )
+    wide = build_response(*reach.apply(stack, detector), calibration, n_ch, edges_um, particles,
+                          fit_range_keV=fit_range_keV)  # fmt: skip
+    # ... grouped as finely as the nominal resolution asks, so the edge's shape stays measured.
+    nominal = regroup(with_groups(wide, *Instrument(window.nominal, width.nominal).apply(stack, detector),
+                                  calibration), stack, detector, calibration)  # fmt: skip
 
     upper = np.asarray(upper, dtype=float)
 
@@ -202,7 +214,7 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     notes: list[str] = []
     x_best = np.array([priors[n].nominal for n in names])
     if names:
-        lo = np.array([max(priors[n].nominal - 4 * priors[n].tolerance, 0.05) for n in names])
+        lo = np.array([_lowest(priors[n]) for n in names])
         hi = np.array([priors[n].nominal + 4 * priors[n].tolerance for n in names])
         # Coordinate-wise bounded Brent: the two parameters act on different features (edge
         # position, edge width), so two sweeps reach the joint optimum in few evaluations.
@@ -221,26 +233,29 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     best = evaluate(make(x_best))
     errors = {"window_scale": 0.0, "width_scale": 0.0}
     if names:
-        h = _hessian(cost, x_best, np.array([0.02 * priors[n].tolerance for n in names]))
-        try:
-            cov = np.linalg.inv(h)
-            inflate = max(best[1], 1.0)
-            for i, n in enumerate(names):
-                # A non-positive variance means the objective is not curved upward there (flat
-                # or noisy): the error is unknown, not zero.
-                errors[n] = float(np.sqrt(cov[i, i] * inflate)) if cov[i, i] > 0 else float("nan")
-            if any(not np.isfinite(errors[n]) for n in names):
-                notes.append("instrument fit: the objective is not curved at the optimum; errors unknown")
-        except np.linalg.LinAlgError:
-            notes.append("instrument fit: the curvature is singular; errors unknown")
-            for n in names:
-                errors[n] = float("nan")
+        # Steps of a tenth of each tolerance: well above the solver's noise in the objective,
+        # well inside the range where the objective is quadratic.
+        h = _hessian(cost, x_best, np.array([0.1 * priors[n].tolerance for n in names]))
+        vals, vecs = np.linalg.eigh(0.5 * (h + h.T))
+        if np.any(vals <= 0):
+            # A flat or noisy direction: its error is as large as the prior allows, not zero.
+            notes.append("instrument fit: a direction is not constrained by the data; its error is the prior's")
+            vals = np.maximum(vals, 1.0 / max(priors[n].tolerance for n in names) ** 2)
+        cov = (vecs / vals) @ vecs.T
+        inflate = max(best[1], 1.0)
+        for i, n in enumerate(names):
+            errors[n] = float(np.sqrt(cov[i, i] * inflate))
         for i, n in enumerate(names):
             if abs(x_best[i] - priors[n].nominal) > 3.5 * priors[n].tolerance:
                 notes.append(f"instrument fit: {n} = {x_best[i]:.4f} is far outside its prior "
                              f"{priors[n].nominal:g} ± {priors[n].tolerance:g}")  # fmt: skip
     return InstrumentFit(make(x_best), errors, tuple(names), best[1], declared[1], best[2], best[3],
                          declared[3], state["evals"], notes)  # fmt: skip
+
+
+def _lowest(p: Parameter) -> float:
+    """Lowest value the fit tries: four tolerances below nominal, and above zero."""
+    return max(p.nominal - 4 * p.tolerance, 0.05)
 
 
 def _hessian(f, x: np.ndarray, h: np.ndarray) -> np.ndarray:
