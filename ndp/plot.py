@@ -18,6 +18,7 @@ from .scale import is_absolute
 __all__ = [
     "efficiency_plot",
     "heatmap",
+    "instrument_plot",
     "inventory_plot",
     "profiles_plot",
     "resolution_plot",
@@ -215,6 +216,47 @@ def spectrum_plot(profiles, frame: int = -1):
     return fig
 
 
+def instrument_plot(fit, counts, energy_keV, *, width_keV: float = 250.0):
+    """The summed spectrum at its surface edge, with the declared and the fitted instrument.
+
+    Parameters
+    ----------
+    fit : ndp.model.instrument.InstrumentFit
+    counts : array_like of shape (n_channels,)
+        All frames summed (what the instrument was fitted to).
+    energy_keV : array_like of shape (n_channels,)
+    width_keV : float
+        Energy range shown below and above the edge.
+    """
+    import matplotlib as mpl
+
+    fig, (ax, ar) = _figure(
+        SINGLE_IN, 3.0, nrows=2, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
+    )
+    with mpl.rc_context(RC):
+        e = np.asarray(energy_keV, dtype=float)
+        y = np.asarray(counts, dtype=float)
+        f, f0 = fit.fit, fit.fit_declared
+        roi = f > 0
+        # The surface edge: the highest energy where the fit still holds half its maximum.
+        edge = e[roi][np.flatnonzero(f[roi] >= 0.5 * f[roi].max())[-1]] if roi.any() else e.mean()
+        show = (e > edge - width_keV) & (e < edge + 0.4 * width_keV)
+        inst = fit.instrument
+        ax.step(e[show], y[show], where="mid", color="0.5", lw=0.6, label="measured (all frames)")
+        ax.plot(e[show & roi], f0[show & roi], color="tab:blue", lw=0.9, ls="--", label="declared instrument")
+        ax.plot(e[show & roi], f[show & roi], color="tab:red", lw=0.9,
+                label=f"fitted: window ×{inst.window_scale:.3f}, width ×{inst.width_scale:.2f}")  # fmt: skip
+        ax.set_ylabel("Counts / channel")
+        ax.legend(frameon=False, fontsize=6)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            r = np.where(roi, (y - f) / np.sqrt(np.maximum(f, 1.0)), np.nan)
+        ar.plot(e[show], r[show], ".", ms=1, color="0.3")
+        ar.axhline(0, color="tab:red", lw=0.8)
+        ar.set_ylabel("(y − μ)/√μ")
+        ar.set_xlabel("Energy (keV)")
+    return fig
+
+
 def resolution_plot(stack, detector, *, depth_step_um: float = 0.1):
     """Depth resolution (FWHM) vs depth per particle."""
     import matplotlib as mpl
@@ -233,7 +275,8 @@ def resolution_plot(stack, detector, *, depth_step_um: float = 0.1):
 
 
 def save_run_figures(result, folder) -> list[Path]:
-    """Write a run's figures (heatmap, profiles, inventory, efficiency, spectra, resolution)."""
+    """Write a run's figures (heatmap, profiles, inventory, efficiency, spectra, resolution, and the
+    instrument fit at the surface edge)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     figs = {
@@ -245,6 +288,9 @@ def save_run_figures(result, folder) -> list[Path]:
     }
     if len(result.cycles):
         figs["efficiency"] = efficiency_plot(result.cycles)
+    if result.instrument is not None:
+        figs["instrument"] = instrument_plot(result.instrument, result.spectra.counts.values.sum(axis=0),
+                                             result.profiles.energy.values)  # fmt: skip
     paths = []
     for name, fig in figs.items():
         for ext in ("png", "pdf"):
