@@ -401,10 +401,15 @@ def invert(
     return ds
 
 
+#: Surface contact: bins within this fraction of the best depth resolution (FWHM) must hold Li.
+SURFACE_FRACTION = 0.25
+
+
 def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
                    calibration: Calibration | None = None, *, scale: Scale | None = None,
                    background=None, depth_step_um: float = 0.1, window=None, width=None,
-                   flux_weights=None, upper_rel=None, fit_range_keV=None):  # fmt: skip
+                   flux_weights=None, upper_rel=None, fit_range_keV=None,
+                   surface_contact: bool = True):  # fmt: skip
     """Fit the instrument corrections (window energy loss, width) to the sum of all frames.
 
     The depth grid is the inversion's, coarsened to a tenth of the best depth resolution
@@ -451,4 +456,5 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector,
                     cal, edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
-                    width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV)  # fmt: skip
+                    width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV,
+                    surface_um=SURFACE_FRACTION * best if surface_contact else 0.0)  # fmt: skip

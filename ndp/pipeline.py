@@ -88,7 +88,8 @@ def _instrument(cfg: RunConfig, spectra, cal, scale, background, weights, progre
     fit = fit_instrument(spectra, cfg.stack, cfg.detector, cal, scale=scale, background=background,
                          depth_step_um=cfg.analysis.depth_step_um, window=ins.window, width=ins.width,
                          flux_weights=weights, upper_rel=cfg.analysis.max_li_density_rel,
-                         fit_range_keV=cfg.analysis.fit_range_keV)  # fmt: skip
+                         fit_range_keV=cfg.analysis.fit_range_keV,
+                         surface_contact=ins.surface_contact)  # fmt: skip
     if progress is not None:
         progress("fitting the instrument", 1, 1)
     return fit.instrument, fit

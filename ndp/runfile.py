@@ -75,6 +75,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "window_tolerance": ("positive", False),
         "width_scale": ("free_or_positive", False),
         "width_tolerance": ("positive", False),
+        "surface_contact": ("bool", False),
     },
 }
 
@@ -101,6 +102,7 @@ class Instruments:
 
     window: Parameter = field(default_factory=lambda: Parameter(1.0, 0.1, True))
     width: Parameter = field(default_factory=lambda: Parameter(1.0, 0.3, True))
+    surface_contact: bool = True
 
 
 def _parameter(value, tolerance: float) -> Parameter:
@@ -414,6 +416,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         instrument=Instruments(
             window=_parameter(inst.get("window_scale", "free"), inst.get("window_tolerance", 0.1)),
             width=_parameter(inst.get("width_scale", "free"), inst.get("width_tolerance", 0.3)),
+            surface_contact=inst.get("surface_contact", True),
         ),
         calibration=calibration,
         calibration_standard=calibration_standard,

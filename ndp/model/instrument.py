@@ -119,7 +119,8 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
                    calibration: Calibration, edges_um, particles, *, upper: np.ndarray,
                    background: np.ndarray | None = None,
                    window: Parameter | None = None, width: Parameter | None = None,
-                   fit_range_keV=None, lam_rel: float = 1e-2) -> InstrumentFit:  # fmt: skip
+                   fit_range_keV=None, lam_rel: float = 1e-2,
+                   surface_um: float = 0.0) -> InstrumentFit:  # fmt: skip
     """Fit the instrument corrections to a (summed) spectrum.
 
     Parameters
@@ -142,6 +143,10 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     lam_rel : float
         Smoothness of the summed profile, relative to its curvature scale (weak: the sum has
         the best statistics of the run).
+    surface_um : float
+        Surface contact: the bins within ``surface_um`` of the surface must hold at least
+        :data:`SURFACE_LOWER` of the densest Li within the next few µm (as fitted with the
+        declared instrument). 0 leaves the profile free.
 
     Returns
     -------
@@ -171,6 +176,7 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
                                   calibration), stack, detector, calibration)  # fmt: skip
 
     upper = np.asarray(upper, dtype=float)
+    lower = np.zeros(upper.size)
 
     def evaluate(inst: Instrument):
         key = (round(inst.window_scale, 9), round(inst.width_scale, 9))
@@ -181,7 +187,7 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
         b = resp.group_counts(bkg)
         n = upper.size
         obj = PoissonObjective(resp.grouped * exposure, y, b, difference_penalty(n), 0.0,
-                               np.zeros(n), upper)  # fmt: skip
+                               lower, upper)  # fmt: skip
         obj.lam = lam_rel * obj.scale
         sol = solve(obj, state["c"])
         if sol.converged:
@@ -211,6 +217,14 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
         return neg_log_z + 0.5 * pen
 
     declared = evaluate(make([priors[n].nominal for n in names]))
+    if surface_um > 0:
+        centres = 0.5 * (np.asarray(edges_um)[1:] + np.asarray(edges_um)[:-1])
+        near = declared[2][centres < 8.0 * surface_um]
+        floor = min(SURFACE_LOWER * float(near.max()) if near.size else 0.0, 0.5 * float(upper[0]))
+        lower[centres < surface_um] = floor
+        cache.clear()
+        state["c"] = None
+        declared = evaluate(make([priors[n].nominal for n in names]))
     notes: list[str] = []
     x_best = np.array([priors[n].nominal for n in names])
     if names:
@@ -251,6 +265,10 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
                              f"{priors[n].nominal:g} ± {priors[n].tolerance:g}")  # fmt: skip
     return InstrumentFit(make(x_best), errors, tuple(names), best[1], declared[1], best[2], best[3],
                          declared[3], state["evals"], notes)  # fmt: skip
+
+
+#: Surface contact: share of the densest near-surface Li the surface bins must hold.
+SURFACE_LOWER = 1.0 / 3.0
 
 
 def _lowest(p: Parameter) -> float:
