@@ -22,7 +22,7 @@ from .solver import solve
 __all__ = ["LOG_LAMBDA_GRID", "choose_lambda", "log_evidence"]
 
 #: Candidate log10(λ / curvature scale), strongest first.
-LOG_LAMBDA_GRID = np.arange(4.0, -9.01, -0.5)
+LOG_LAMBDA_GRID = np.arange(4.0, -9.01, -1.0)
 
 
 def log_evidence(obj: PoissonObjective, c: np.ndarray) -> float:
@@ -54,7 +54,8 @@ def choose_lambda(
     objectives : list of PoissonObjective
         Sample frames; their ``lam`` is overwritten.
     grid : array_like
-        Candidate log10 relative λ, strongest first (each solve warm-starts the next).
+        Candidate log10 relative λ, strongest first (each solve warm-starts the next); the best
+        is then refined half a step either side.
 
     Returns
     -------
@@ -76,9 +77,17 @@ def choose_lambda(
                 log_z[i, j] = log_evidence(obj, sol.c)
             # The evidence has one broad maximum; weaker λ only costs solver time (the problem
             # grows ill-conditioned) once it has fallen well below it.
-            if j >= 2 and np.nanmax(log_z[i, : j + 1]) - log_z[i, j] > 20.0:
+            if j >= 2 and np.nanmax(log_z[i, : j + 1]) - log_z[i, j] > 10.0:
                 break
         if np.isfinite(log_z[i]).any():
-            best.append(grid[int(np.argmax(log_z[i]))])
+            k = int(np.argmax(log_z[i]))
+            step = abs(grid[1] - grid[0]) / 2 if grid.size > 1 else 0.0
+            cands = {grid[k]: log_z[i, k]}
+            for lg in (grid[k] - step, grid[k] + step):
+                obj.lam = scale * 10.0**lg
+                sol = solve(obj, c)
+                if sol.converged:
+                    cands[lg] = log_evidence(obj, sol.c)
+            best.append(max(cands, key=cands.get))
     lg = float(np.median(best)) if best else -4.0
     return 10.0**lg, log_z
