@@ -401,7 +401,8 @@ def invert(
     return ds
 
 
-#: Surface contact: bins within this fraction of the best depth resolution (FWHM) must hold Li.
+#: Surface contact: bins within this fraction of the best depth resolution (FWHM), and at least
+#: the first bin, must hold Li.
 SURFACE_FRACTION = 0.25
 
 
@@ -457,4 +458,4 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
         return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector,
                     cal, edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
                     width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV,
-                    surface_um=SURFACE_FRACTION * best if surface_contact else 0.0)  # fmt: skip
+                    surface_um=max(SURFACE_FRACTION * best, step) if surface_contact else 0.0)  # fmt: skip
