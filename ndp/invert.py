@@ -35,7 +35,7 @@ from .kinematics import depth_from_energy, detected_energy
 from .model.bounds import density_upper_bound
 from .model.instrument import Instrument
 from .model.response import build_response
-from .model.series import fit_series
+from .model.series import fit_series, window_weights
 from .scale import Scale
 from .stack import Stack
 
@@ -136,14 +136,8 @@ def inventory(density_cm3, edges_um, window_um=None) -> np.ndarray:
     window_um : (float, float), optional
         Default: the whole grid.
     """
-    w = _window_weights(np.asarray(edges_um, dtype=float), window_um)
+    w = window_weights(np.asarray(edges_um, dtype=float), window_um)
     return np.asarray(density_cm3) @ w
-
-
-def _window_weights(edges: np.ndarray, window_um) -> np.ndarray:
-    lo, hi = (edges[0], edges[-1]) if window_um is None else window_um
-    overlap = np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None)
-    return overlap * 1e-4  # cm
 
 
 def invert(
@@ -269,7 +263,7 @@ def invert(
     fit = np.zeros_like(y_all)
     chi2 = np.full(n_frames, np.nan)
     lams = np.full(n_frames, np.nan)
-    w_win = _window_weights(edges, li_region_um)
+    w_win = window_weights(edges, li_region_um)
 
     if method == "direct":
         used = names[0]

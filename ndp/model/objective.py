@@ -78,11 +78,6 @@ class PoissonObjective:
         """Expected curvature Aᵀ diag(1/μ) A + λM: positive where channels are empty."""
         return (self.a.T * (1.0 / self.mu(c))) @ self.a + self.lam * self.m
 
-    def hessian(self, c: np.ndarray) -> np.ndarray:
-        """Observed curvature Aᵀ diag(y/μ²) A + λM."""
-        mu = self.mu(c)
-        return (self.a.T * (self.y / mu**2)) @ self.a + self.lam * self.m
-
     def deviance(self, c: np.ndarray) -> float:
         """Poisson deviance 2 Σ (μ − y + y log(y/μ)); its expectation is about the channel count."""
         lam, self.lam = self.lam, 0.0
