@@ -212,40 +212,72 @@ def efficiency_table(profiles: xr.Dataset, halves: pd.DataFrame, cycle_table: pd
     return out
 
 
-def host_li(profiles: xr.Dataset, halves: pd.DataFrame, *, shift_s: float = 0.0,
-            declared_cm3: float | None = None,
-            metal_cm3: float = C.LI_METAL_ATOMS_CM3) -> tuple[float, float, str]:  # fmt: skip
+def measured_host_li(profiles: xr.Dataset, halves: pd.DataFrame, *,
+                     shift_s: float = 0.0) -> tuple[float, float, int]:  # fmt: skip
     """Li density of the host in the inventory window, measured where nothing has plated yet.
 
-    The deposit displaces host, so the window's change is plated Li times 1 − c_host/c_metal.
-    The host's Li density is read from the frames that end before the first plating starts
-    (the window's mean density there), in the same matrix and units as the window itself,
-    which makes the correction independent of what material the run file declared. Without
-    such frames it falls back to the declared host, unless that is Li metal itself (then it
-    cannot be a host the deposit displaces, and 0 is used).
+    The window's mean density in the frames that end before the first plating starts, in the
+    same matrix and units as the window itself.
 
     Returns
     -------
     c_host : float
-        Li atoms/cm³ (or the profiles' relative units).
+        Li atoms/cm³ (or the profiles' relative units); NaN without such frames.
     error : float
         Its 1σ.
-    source : str
-        How it was obtained, for the summary.
+    n_frames : int
+        How many frames it comes from.
     """
     t = profiles.time.values
     dur = profiles.real_time_s.values
     win = profiles.attrs.get("li_region_um")
-    width_cm = (float(win[1]) - float(win[0])) * 1e-4 if win is not None else np.nan
+    width_cm = (float(win[1]) - float(win[0])) * C.CM_PER_UM if win is not None else np.nan
     plates = halves[halves.kind == "plate"] if "kind" in halves else halves.iloc[0:0]
     first = float(plates.start_s.min()) + shift_s if len(plates) else np.inf
     before = (t + dur / 2) <= first + 1e-6
-    if before.any() and np.isfinite(width_cm) and width_cm > 0:
-        vals = profiles.li_areal.values[before] / width_cm
-        errs = profiles.li_areal_err.values[before] / width_cm
-        n = int(before.sum())
-        err = float(np.sqrt(np.sum(errs**2)) / n) if n else np.nan
-        return float(np.mean(vals)), err, f"measured in {n} frame(s) before the first plating"
-    if declared_cm3 is not None and declared_cm3 < 0.9 * metal_cm3:
+    n = int(before.sum())
+    if not n or not np.isfinite(width_cm) or width_cm <= 0:
+        return np.nan, np.nan, 0
+    vals = profiles.li_areal.values[before] / width_cm
+    errs = profiles.li_areal_err.values[before] / width_cm
+    return float(np.mean(vals)), float(np.sqrt(np.sum(errs**2)) / n), n
+
+
+def host_li(choice: str | float, *, declared_cm3: float, measured: tuple[float, float, int],
+            metal_cm3: float = C.LI_METAL_ATOMS_CM3) -> tuple[float, float, str]:  # fmt: skip
+    """The host Li density the deposit displaces, as the run file chose it.
+
+    The deposit displaces host, so the window's change is plated Li times 1 − c_host/c_metal.
+    ``"declared"`` takes the profiled material's own Li density: a property of the material,
+    so the correction does not move when the absolute scale (area, flux, solid angle) does.
+    ``"measured"`` takes :func:`measured_host_li`: it follows a host whose Li content differs
+    from its declaration, but also carries any error of the absolute scale into the factor.
+    ``"auto"`` is ``"declared"`` unless the declared matrix is Li metal itself (a shortcut that
+    says nothing about the host), and then ``"measured"``. A number is used as given.
+
+    Parameters
+    ----------
+    choice : {"auto", "declared", "measured"} or float
+        The run file's ``[analysis] host_li``; a number is atoms/cm³.
+    declared_cm3 : float
+        The declared profiled material's Li density, atoms/cm³.
+    measured : tuple
+        :func:`measured_host_li`'s result.
+    metal_cm3 : float
+        Li metal's density in the same units.
+
+    Returns
+    -------
+    c_host, error, source : float, float, str
+    """
+    value, err, n = measured
+    if not isinstance(choice, str):
+        return float(choice), 0.0, "the run file"
+    metal_shortcut = declared_cm3 >= 0.9 * metal_cm3
+    if choice == "declared" or (choice == "auto" and not metal_shortcut):
+        if metal_shortcut:
+            return 0.0, 0.0, "none (the declared matrix is Li metal)"
         return float(declared_cm3), 0.0, "the declared profiled material"
-    return 0.0, 0.0, "none (no frame before the first plating; the declared matrix is Li metal)"
+    if n and np.isfinite(value):
+        return value, err, f"measured in {n} frame(s) before the first plating"
+    return 0.0, 0.0, "none (no frame before the first plating to measure it in)"

@@ -142,7 +142,7 @@ def _response(stack, particle, detector, calibration, n_channels, edges) -> np.n
         var_ang = np.where(w_seen > 0, (((e_ang - mean[:, None]) ** 2) * seen) @ w / w_seen, 0.0)
     var = sig2_det + np.interp(x, centres, sig2_strag) + var_ang
     sigma = np.sqrt(var)
-    weight = w_seen * width[k] * 1e-4 / n_sub  # cm of depth per sub-sample
+    weight = w_seen * width[k] * C.CM_PER_UM / n_sub  # cm of depth per sub-sample
     keep = (w_seen > 0) & (mean > 0)
     x, k, mean, sigma, weight = x[keep], k[keep], mean[keep], sigma[keep], weight[keep]
 

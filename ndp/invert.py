@@ -276,7 +276,7 @@ def invert(
         ok &= cal.edges(n_ch)[:-1] >= detector.threshold_keV
         mid = 0.5 * (x_lo + x_hi)
         bins = np.clip(np.searchsorted(edges, mid, side="right") - 1, 0, n_d - 1)
-        dx_cm = np.abs(x_hi - x_lo) * 1e-4
+        dx_cm = np.abs(x_hi - x_lo) * C.CM_PER_UM
         sum_dx = np.bincount(bins[ok], weights=dx_cm[ok], minlength=n_d)
         for i in range(n_frames):
             net = y_all[i] - bkg[i]

@@ -283,18 +283,22 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
         profiles = self_consistent(profiles, cfg.stack)
 
     declared = cfg.stack.profiled.material.li_atoms_cm3
-    host, host_err = (declared, 0.0) if declared < 0.9 * LI_METAL_ATOMS_CM3 else (0.0, 0.0)
-    host_source = "the declared profiled material" if host else "none (the declared matrix is Li metal)"
+    measured = (np.nan, np.nan, 0)
     table = pd.DataFrame(columns=CYCLE_COLUMNS)
     halves = ind = None
+    shift = 0.0
     if log is not None:
         from .cycles import cycles, half_cycles
-        from .efficiency import align, efficiency_table, host_li
+        from .efficiency import align, measured_host_li
 
         shift = align(profiles, log, cfg.cycler_offset_s)
         halves = half_cycles(log, plating=cfg.plating)
         if is_absolute(profiles):
-            host, host_err, host_source = host_li(profiles, halves, shift_s=shift, declared_cm3=declared)
+            measured = measured_host_li(profiles, halves, shift_s=shift)
+    from .efficiency import efficiency_table, host_li
+
+    host, host_err, host_source = host_li(cfg.analysis.host_li, declared_cm3=declared, measured=measured)
+    if log is not None:
         # Host and deposit in the same apparent units: the matrix the window's depth is in.
         particle = profiles.attrs["particles"].split(",")[0]
         metal = apparent_metal_density_rel(cfg.stack.profiled.material, particle) * LI_METAL_ATOMS_CM3
@@ -321,6 +325,8 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
         host_li_cm3=host,
         host_li_err_cm3=host_err,
         host_li_source=host_source,
+        host_li_measured_cm3=measured[0],
+        host_li_measured_err_cm3=measured[1],
     )  # fmt: skip
     _assess(profiles, table, inst_fit)
     result = RunResult(cfg, spectra, profiles, table, log, halves, ind, out_dir, instrument=inst_fit)
@@ -371,6 +377,12 @@ def _summary(result: RunResult) -> str:
     if "host_li_source" in p.attrs:
         lines.append(f"host Li in the window: {p.attrs['host_li_cm3']:.4g} ± {p.attrs['host_li_err_cm3']:.2g} "
                      f"atoms/cm3 ({p.attrs['host_li_source']})")  # fmt: skip
+        m, me = p.attrs.get("host_li_measured_cm3", np.nan), p.attrs.get("host_li_measured_err_cm3", np.nan)
+        if np.isfinite(m) and p.attrs["host_li_cm3"] > 0 and not p.attrs["host_li_source"].startswith("measured"):
+            # The host's Li is known twice: from its declaration and from the counts. Their ratio
+            # checks the absolute scale (area, flux, solid angle, 6Li abundance).
+            lines.append(f"host Li measured before the first plating: {m:.4g} ± {me:.2g} atoms/cm3, "
+                         f"{m / p.attrs['host_li_cm3']:.3f} × the declared (a check of the absolute scale)")  # fmt: skip
     lines.append("")
     if len(t):
         show = t[CYCLE_COLUMNS].copy()

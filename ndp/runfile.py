@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from . import constants as C
 from .detector import Detector
 from .errors import ConfigError, NdpError
 from .materials import Material
@@ -69,6 +70,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "max_li_density_rel": ("positive", False),
         "regularization": ("regularization", False),
         "fit_range_keV": ("interval", False),
+        "host_li": ("host_li", False),
     },
     "instrument": {
         "window_scale": ("free_or_positive", False),
@@ -94,6 +96,8 @@ class Analysis:
     max_li_density_rel: float | None = None
     regularization: str | float = "evidence"
     fit_range_keV: tuple[float, float] | None = None
+    #: Li density of the host the deposit displaces: "auto", "declared", "measured" or atoms/cm³.
+    host_li: str | float = "auto"
 
 
 @dataclass(frozen=True)
@@ -149,7 +153,7 @@ class RunConfig:
     plating: str = "negative"
     flux: float | None = None
     area_cm2: float = 1.0
-    li6_abundance: float = 0.0759
+    li6_abundance: float = C.LI6_NATURAL_ABUNDANCE
     raw: dict = field(default_factory=dict, repr=False)
 
     def resolve(self, relative: str) -> Path:
@@ -256,6 +260,9 @@ class _Checker:
         elif kind == "regularization":
             need(value == "evidence" or (is_num and math.isfinite(value) and value > 0),
                  "'evidence' or a number > 0 (λ relative to the data's curvature)")  # fmt: skip
+        elif kind == "host_li":
+            need(value in ("auto", "declared", "measured") or (is_num and math.isfinite(value) and value >= 0),
+                 "'auto', 'declared', 'measured' or a Li density >= 0 in atoms/cm3")  # fmt: skip
         elif kind == "interval":
             need(
                 isinstance(value, list)
@@ -412,6 +419,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
             max_li_density_rel=analysis.get("max_li_density_rel"),
             regularization=analysis.get("regularization", "evidence"),
             fit_range_keV=analysis.get("fit_range_keV"),
+            host_li=analysis.get("host_li", "auto"),
         ),
         instrument=Instruments(
             window=_parameter(inst.get("window_scale", "free"), inst.get("window_tolerance", 0.1)),
@@ -430,7 +438,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         plating=run.get("plating", "negative"),
         flux=beam.get("flux"),
         area_cm2=sample.get("area_cm2", 1.0),
-        li6_abundance=sample.get("li6_abundance", 0.0759),
+        li6_abundance=sample.get("li6_abundance", C.LI6_NATURAL_ABUNDANCE),
         raw=doc,
     )
 

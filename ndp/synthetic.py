@@ -73,14 +73,14 @@ class OperandoCell:
     def __post_init__(self):
         eff = np.broadcast_to(np.asarray(self.li_efficiency, float), (self.cycles,))
         i = self.current_mA_cm2 * self.area_cm2
-        t = self.rest_h * 3600.0
+        t = self.rest_h * C.SECONDS_PER_HOUR
         plated_total = inactive_total = 0.0
         self._truth = []
         self._events = [(0.0, 0.0, 0.0)]  # (time, active mAh, inactive mAh): piecewise linear
         for k in range(self.cycles):
             q_plate = i * self.plate_h  # mAh
             li_plated = q_plate * self.plating_yield
-            t_plate_end = t + self.plate_h * 3600.0
+            t_plate_end = t + self.plate_h * C.SECONDS_PER_HOUR
             active_before = self._events[-1][1]
             self._events += [
                 (t, active_before, inactive_total),
@@ -88,8 +88,8 @@ class OperandoCell:
             ]
             li_stripped = li_plated * eff[k]
             q_strip = li_stripped / self.stripping_yield
-            t_strip_start = t_plate_end + self.rest_h * 3600.0
-            t_strip_end = t_strip_start + q_strip / i * 3600.0
+            t_strip_start = t_plate_end + self.rest_h * C.SECONDS_PER_HOUR
+            t_strip_end = t_strip_start + q_strip / i * C.SECONDS_PER_HOUR
             inactive_total += li_plated - li_stripped
             self._events += [(t_strip_start, active_before + li_plated, inactive_total - (li_plated - li_stripped)),
                              (t_strip_end, 0.0, inactive_total)]  # fmt: skip
@@ -103,7 +103,7 @@ class OperandoCell:
                 "plate_start_s": t, "plate_end_s": t_plate_end, "strip_start_s": t_strip_start, "strip_end_s": t_strip_end,
             })  # fmt: skip
             plated_total += li_plated
-            t = t_strip_end + self.rest_h * 3600.0
+            t = t_strip_end + self.rest_h * C.SECONDS_PER_HOUR
         self._events.append((t, 0.0, inactive_total))
         self.end_s = t
 
@@ -125,8 +125,8 @@ class OperandoCell:
         active, inactive = self._state(np.asarray(time_s, float))
         atoms = C.LI_ATOMS_PER_MAH / self.area_cm2  # per mAh/cm2
         metal = C.LI_METAL_ATOMS_CM3
-        ta = active * atoms / (self.active_density_rel * metal) * 1e4  # µm
-        ti = inactive * atoms / (self.inactive_density_rel * metal) * 1e4
+        ta = active * atoms / (self.active_density_rel * metal) / C.CM_PER_UM  # µm
+        ti = inactive * atoms / (self.inactive_density_rel * metal) / C.CM_PER_UM
         x = np.asarray(depth_um, float)
         host = self.host_li_cm3
         dens_a = self.active_density_rel * metal + (1 - self.active_density_rel) * host

@@ -98,3 +98,58 @@ def test_log_that_misses_the_frames(operando):
     log.attrs["start"] = log.attrs["start"] + np.timedelta64(30, "D")
     with pytest.raises(NdpError, match="do not overlap"):
         align(profiles, log)
+
+
+METAL = 4.6e22  # any Li-metal density: host_li only compares with it
+
+
+@pytest.mark.parametrize(
+    ("choice", "declared", "expected", "source"),
+    [
+        ("auto", 3.0e21, 3.0e21, "declared"),  # a Li-bearing host: its own declaration
+        ("auto", METAL, 2.9e21, "measured"),  # the Li-metal shortcut says nothing about the host
+        ("declared", 3.0e21, 3.0e21, "declared"),
+        ("declared", METAL, 0.0, "none"),
+        ("measured", 3.0e21, 2.9e21, "measured"),
+        (1.5e21, 3.0e21, 1.5e21, "run file"),
+    ],
+)
+def test_the_host_li_is_taken_as_the_run_file_chooses(choice, declared, expected, source):
+    from ndp.efficiency import host_li
+
+    value, err, said = host_li(choice, declared_cm3=declared, measured=(2.9e21, 1e19, 4), metal_cm3=METAL)
+    assert value == expected and source in said
+    assert err == (1e19 if source == "measured" else 0.0)
+
+
+def test_nothing_to_measure_the_host_in_falls_back_to_no_host():
+    from ndp.efficiency import host_li
+
+    value, _, said = host_li("measured", declared_cm3=3.0e21, measured=(np.nan, np.nan, 0), metal_cm3=METAL)
+    assert value == 0.0 and "no frame before the first plating" in said
+
+
+def test_a_declared_host_makes_the_li_columns_linear_in_the_absolute_scale(operando):
+    """Area, flux or solid angle scale every density; the displacement factor must not move.
+
+    With the host measured, the factor 1/(1 − c_host/c_metal) would change with the scale (the
+    measured host scales, Li metal does not); a declared host keeps the Li columns linear.
+    """
+    from ndp.efficiency import host_li, measured_host_li
+
+    cell, profiles, _ = operando
+    log = cell.cycler_log()
+    halves = half_cycles(log)
+    table = cycles(halves)
+    shift = align(profiles, log)
+    cols = ["plated_mAh_cm2", "stripped_mAh_cm2", "inactive_li_mAh_cm2"]
+    out = {}
+    for k in (1.0, 0.5):
+        scaled = profiles.copy()
+        for var in ("li_areal", "li_areal_err", "li_capacity", "li_capacity_err"):
+            scaled[var] = profiles[var] * k
+        measured = measured_host_li(scaled, halves, shift_s=shift)
+        assert measured[2] > 0 and measured[0] == pytest.approx(k * HSE.li_atoms_cm3, rel=0.05)
+        host = host_li("auto", declared_cm3=HSE.li_atoms_cm3, measured=measured)[0]
+        out[k] = efficiency_table(scaled, halves, table, shift_s=shift, host_li_cm3=host)
+    np.testing.assert_allclose(out[0.5][cols], 0.5 * out[1.0][cols], rtol=1e-9)

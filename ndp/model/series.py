@@ -18,6 +18,7 @@ import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
+from .. import constants as C
 from .objective import PoissonObjective, difference_penalty
 from .regularization import choose_lambda
 from .response import Response
@@ -33,7 +34,7 @@ def window_weights(edges_um: np.ndarray, window_um=None) -> np.ndarray:
     """Depth (cm) of each bin inside ``window_um`` (partial bins pro rata), shape (n_depth,)."""
     edges = np.asarray(edges_um, dtype=float)
     lo, hi = (edges[0], edges[-1]) if window_um is None else window_um
-    return np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None) * 1e-4
+    return np.clip(np.minimum(edges[1:], hi) - np.maximum(edges[:-1], lo), 0.0, None) * C.CM_PER_UM
 
 
 @dataclass
@@ -133,7 +134,7 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
     w_win = window_weights(response.edges_um, window_um)
     # Counts per unit window content (Li spread evenly over the window): one count's worth is
     # the least a window's content can be uncertain by, even in a frame that recorded nothing.
-    width_cm = np.diff(response.edges_um) * 1e-4
+    width_cm = np.diff(response.edges_um) * C.CM_PER_UM
     per_content = float(response.grouped.sum(axis=0) @ (w_win / width_cm)) / max(float(w_win.sum()), 1e-300)
     step = max(1, int(np.ceil((n + 1) / MAX_KNOTS)))
     knots = np.unique(np.concatenate([np.arange(0, n + 1, step), [n]]))
