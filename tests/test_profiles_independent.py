@@ -377,14 +377,6 @@ def test_inventory_error_matches_the_scatter_over_noise(noise_realisations):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="measured 2026-11-23: the 1σ band of li_density covers the truth in 0.887 of 24 seeds × "
-    "80 bins (bar 0.55–0.80): the band (median 0.0139 of Li metal) is 2.3× the scatter over seeds "
-    "(0.0061) in the bulk, yet the first 0.6 µm (bins at 0.05–0.55 µm, read ~0.66–0.88 for a "
-    "truth of 0.85) are never covered. With 0.25 µm bins instead of ndp's default 0.1 µm the "
-    "coverage is 0.77–0.80. li_areal_err is calibrated (0.97–1.00× the scatter).",
-)
 def test_density_band_covers_the_truth_like_a_1_sigma_band(noise_realisations):
     """Same realisations: the 1σ band of ``li_density`` covers the simulator's truth (its
     physical depth mapped to ndp's by the α energy, pycatima vs ndp stopping) in 55–80 % of the

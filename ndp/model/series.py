@@ -207,8 +207,13 @@ def _posterior(obj: PoissonObjective, c: np.ndarray) -> tuple[np.ndarray, np.nda
             p = linalg.cho_solve(linalg.cho_factor(hf), np.eye(idx.size))
         except linalg.LinAlgError:
             p = linalg.pinvh(hf)
-        cov[np.ix_(idx, idx)] = p
         scatter[np.ix_(idx, idx)] = p @ h_data[np.ix_(idx, idx)] @ p
+        # A bin's band: its scatter over noise plus the smoothing's bias, E[ĉ] − c ≈ −P λ M c,
+        # estimated at ĉ. Where the profile is smooth the bias vanishes and the band is the
+        # scatter; at an edge the bias dominates. The posterior P would be wider everywhere.
+        bias = p @ (obj.lam * (obj.m @ c))[idx]
+        cov[np.ix_(idx, idx)] = scatter[np.ix_(idx, idx)]
+        cov[idx, idx] += bias**2
     fixed = np.flatnonzero(~free)
     cov[fixed, fixed] = 1.0 / np.maximum(np.diag(h)[fixed], 1e-300)
     return cov, scatter
