@@ -2,9 +2,10 @@
 
 Each frame's profile is the bounded optimum of its :class:`~ndp.model.objective.PoissonObjective`
 (:func:`~ndp.model.solver.solve`), warm-started from the previous frame only when that one
-converged. Its uncertainty is the Laplace posterior: the inverse curvature over the free bins
-(bins held at a bound get their one-bin marginal). Of that covariance the fit keeps what later
-steps need without a new inversion: each bin's variance and the covariance of the cumulative
+converged. Its uncertainty comes from the curvature over the free bins (bins held at a bound
+get their one-bin marginal): each bin's band is its scatter over noise plus the smoothing's
+estimated bias, and the fit keeps what later steps need without a new inversion: each bin's
+variance and the covariance of the cumulative
 Li content at a set of depth knots, from which the variance of any depth window's inventory
 follows (:meth:`SeriesFit.window`).
 """
@@ -182,11 +183,13 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
 
 
 def _posterior(obj: PoissonObjective, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Posterior covariance of the bins, and the covariance of the estimate over noise.
+    """Each bin's band (as a covariance with that diagonal), and the covariance of the
+    estimate over noise.
 
-    The posterior (H + λM)⁻¹ over the free bins (bins held at a bound get their one-bin
-    marginal) includes what the smoothness prior does not know, so its bands cover the truth
-    where smoothing biases the estimate. Integrals over many bins (a window's inventory) are
+    A bin's band is its scatter over noise realisations plus the square of the smoothing's
+    bias, so it covers the truth like a 1σ band both where the profile is smooth (no bias; the
+    posterior (H + λM)⁻¹ would be twice as wide there) and at edges (bias dominates); bins held
+    at a bound get their one-bin marginal. Integrals over many bins (a window's inventory) are
     hardly biased by smoothing; their uncertainty is how much they scatter from one noise
     realisation to the next, (H + λM)⁻¹ H (H + λM)⁻¹ with H the data's Fisher information.
     The posterior would overstate it many-fold where the resolution is coarse.
