@@ -3,7 +3,8 @@
 Targets on 2 cores:
 - response matrices for 4096 channels × 1000 depth bins × 2 particles built in < 1 s;
 - inversion of one frame < 0.2 s;
-- a 1000-frame series < 60 s.
+- a 1000-frame series < 60 s;
+- the series on every core: >= 0.85x the number of cores faster than on one.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from ndp.constants import LI_METAL_ATOMS_CM3 as L
 from ndp.detector import Detector
 from ndp.forward import _response, response_matrix
 from ndp.invert import fit_instrument, invert
+from ndp.parallel import available_cores, executor
 from ndp.scale import Scale
 from ndp.simulate import simulate
 
@@ -76,13 +78,21 @@ def main() -> int:
     t_inst = time.perf_counter() - t
     print(f"instrument fit on the summed {n} frames: {t_inst:.1f} s ({inst.evaluations} evaluations; "
           f"window x{inst.instrument.window_scale:.4f}, width x{inst.instrument.width_scale:.3f})")
-    t = time.perf_counter()
-    out = invert(sp2, stack, det2, scale=scale2, depth_step_um=0.2, li_region_um=(0, 20),
-                 instrument=inst.instrument)  # fmt: skip
-    dt = time.perf_counter() - t + t_inst
-    ok &= dt < 60 * n / 1000
-    print(f"{n}-frame series with the instrument fit, triton-only, {out.sizes['depth']} bins: {dt:.1f} s ({dt / n * 1e3:.1f} ms/frame; "
-          f"target < 60 s per 1000) {'ok' if dt < 60 * n / 1000 else 'SLOW'}")  # fmt: skip
+    series = {}
+    for jobs in (1, available_cores()) if available_cores() > 1 else (1,):
+        with executor(jobs) as pool:
+            t = time.perf_counter()
+            out = invert(sp2, stack, det2, scale=scale2, depth_step_um=0.2, li_region_um=(0, 20),
+                         instrument=inst.instrument, executor=pool)  # fmt: skip
+            series[jobs] = time.perf_counter() - t
+        dt = series[jobs] + t_inst
+        ok &= dt < 60 * n / 1000
+        print(f"{n}-frame series on {jobs} core(s) with the instrument fit, triton-only, {out.sizes['depth']} bins: "
+              f"{dt:.1f} s ({dt / n * 1e3:.1f} ms/frame; target < 60 s per 1000) {'ok' if dt < 60 * n / 1000 else 'SLOW'}")  # fmt: skip
+    if len(series) > 1:
+        jobs = max(series)
+        speedup = series[1] / series[jobs]
+        print(f"series speed-up on {jobs} cores: {speedup:.2f}x (target >= {0.85 * jobs:.2f}x, i.e. 1.7x on 2 cores)")
     return 0 if ok else 1
 
 

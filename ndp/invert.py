@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
+from concurrent.futures import Executor
 
 import numpy as np
 import xarray as xr
@@ -160,6 +161,7 @@ def invert(
     instrument: Instrument | None = None,
     upper_rel=None,
     fit_range_keV=None,
+    executor: Executor | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> xr.Dataset:
     """Li depth profiles of every frame of ``spectra``.
@@ -210,6 +212,9 @@ def invert(
         inventory window's depths need it (see ``_lowest_needed_keV``).
     progress : callable, optional
         Called with the number of frames done.
+    executor : concurrent.futures.Executor, optional
+        Where the inversion's blocks of frames run (:func:`ndp.model.series.fit_series`):
+        ``ndp.parallel.executor(jobs)`` for every core. The result does not depend on it.
 
     Returns
     -------
@@ -309,7 +314,8 @@ def invert(
             upper = np.full(n_d, np.inf)  # arbitrary units: Li metal's density is unknown
         lam_arg = "evidence" if regularization in ("evidence", "discrepancy") else float(regularization)
         series = fit_series(resp, y_all, k_frame, upper=upper, background=bkg, lam_rel=lam_arg,
-                            order=smoothness_order, window_um=li_region_um, progress=progress)  # fmt: skip
+                            order=smoothness_order, window_um=li_region_um, executor=executor,
+                            progress=progress)  # fmt: skip
         dens = series.c * C.LI_METAL_ATOMS_CM3
         err = np.sqrt(np.maximum(series.variance, 0.0)) * C.LI_METAL_ATOMS_CM3
         inv_var = series.window_var * C.LI_METAL_ATOMS_CM3**2

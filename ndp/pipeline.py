@@ -210,7 +210,7 @@ def _blank_counts(cfg: RunConfig, inputs: list[Path], spectra: xr.Dataset) -> np
 
 
 def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, int, int], None] | None = None,
-        figures: bool = True) -> RunResult:  # fmt: skip
+        figures: bool = True, jobs: int | None = None, scheduler: str | None = None) -> RunResult:  # fmt: skip
     """Run the pipeline of a run file and write its outputs.
 
     Parameters
@@ -224,12 +224,18 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
         ``progress(stage, done, total)``, for a progress bar.
     figures : bool
         Draw the figures (PNG and PDF).
+    jobs : int, optional
+        Processes for the inversion; None or 0: every available core (:func:`ndp.parallel.executor`).
+    scheduler : str, optional
+        A ``dask.distributed`` scheduler's address to run the inversion on instead.
 
     Returns
     -------
     RunResult
     """
     from .invert import invert
+    from .model.series import BLOCK_FRAMES
+    from .parallel import executor
     from .reduce import flux_weights
     from .scale import Scale
 
@@ -269,14 +275,16 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     # flux drift all come from ndp.reduce; the inversion fits the raw counts.
     weights = flux_weights(spectra)
     instrument, inst_fit = _instrument(cfg, spectra, cal, scale, background, weights, progress)
-    profiles = invert(
-        spectra, cfg.stack, cfg.detector, cal, scale=scale, method=cfg.analysis.method,
-        particles=cfg.analysis.particles, depth_step_um=cfg.analysis.depth_step_um,
-        li_region_um=cfg.analysis.li_region_um, background=background, time_zero=time_zero,
-        flux_weights=weights, instrument=instrument, upper_rel=cfg.analysis.max_li_density_rel,
-        regularization=cfg.analysis.regularization, fit_range_keV=cfg.analysis.fit_range_keV,
-        progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
-    )  # fmt: skip
+    # A pool only pays for itself with more than one block of frames.
+    with executor(1 if n <= BLOCK_FRAMES and scheduler is None else jobs, scheduler=scheduler) as pool:
+        profiles = invert(
+            spectra, cfg.stack, cfg.detector, cal, scale=scale, method=cfg.analysis.method,
+            particles=cfg.analysis.particles, depth_step_um=cfg.analysis.depth_step_um,
+            li_region_um=cfg.analysis.li_region_um, background=background, time_zero=time_zero,
+            flux_weights=weights, instrument=instrument, upper_rel=cfg.analysis.max_li_density_rel,
+            regularization=cfg.analysis.regularization, fit_range_keV=cfg.analysis.fit_range_keV,
+            executor=pool, progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
+        )  # fmt: skip
     if cfg.analysis.matrix == "self-consistent":
         from .matrix import self_consistent
 

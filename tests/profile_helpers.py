@@ -6,10 +6,11 @@ import numpy as np
 
 from ndp import Material
 from ndp.calibration import Calibration
+from ndp.constants import LI_METAL_ATOMS_CM3
 from ndp.detector import Detector
 from ndp.scale import Scale
 
-L = 4.63e22  # Li metal, atoms/cm3
+L = LI_METAL_ATOMS_CM3  # atoms/cm3
 CU, LI, LIPON, PEO = Material("Cu"), Material("Li"), Material("LiPON"), Material("PEO")
 CAL = Calibration.from_linear(0.0, 0.75)
 SCALE = Scale.from_beam(1e9, 1.0, 1e-2)

@@ -37,6 +37,16 @@ def run(
     no_figures: Annotated[
         bool, typer.Option("--no-figures", help="Skip the figures (faster).")
     ] = False,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=0,
+                     help="Processes for the inversion (0: every core). Results do not depend on it."),
+    ] = 0,
+    scheduler: Annotated[
+        str | None,
+        typer.Option("--scheduler", metavar="ADDRESS",
+                     help="Run the inversion on a dask.distributed scheduler (tcp://host:8786) instead."),
+    ] = None,
     accept_poor_fit: Annotated[
         bool,
         typer.Option(
@@ -55,7 +65,8 @@ def run(
 
     with Progress() as bar:
         result = run_pipeline(
-            run_file, output=output, force=force, progress=bar.update, figures=not no_figures
+            run_file, output=output, force=force, progress=bar.update, figures=not no_figures,
+            jobs=jobs, scheduler=scheduler,
         )
     typer.echo((result.output / "summary.txt").read_text(encoding="utf-8"), nl=False)
     typer.echo(

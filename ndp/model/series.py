@@ -13,6 +13,7 @@ follows (:meth:`SeriesFit.window`).
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,9 +98,15 @@ class SeriesFit:
         return value, np.sqrt(np.maximum(var, 0.0))
 
 
+#: Frames per block. Each block is warm-started on its own, so blocks can run anywhere; the
+#: partition does not depend on how many workers there are, so every result is the same with
+#: one core or many.
+BLOCK_FRAMES = 32
+
+
 def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, upper: np.ndarray,
                background: np.ndarray | None = None, lam_rel: float | str = "evidence",
-               order: int = 1, window_um=None,
+               order: int = 1, window_um=None, executor: Executor | None = None,
                progress: Callable[[int], None] | None = None) -> SeriesFit:  # fmt: skip
     """Fit every frame.
 
@@ -120,6 +127,10 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
         Differences in the smoothness penalty.
     window_um : (float, float), optional
         The inventory window whose variance is kept exactly.
+    executor : concurrent.futures.Executor, optional
+        Runs the blocks of :data:`BLOCK_FRAMES` frames (for example a
+        ``ProcessPoolExecutor``, or a ``dask.distributed`` client's executor); default here,
+        one after another. The result does not depend on it.
     progress : callable, optional
         Called with the number of frames done.
     """
@@ -129,57 +140,102 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
     bkg = np.zeros_like(counts) if background is None else np.asarray(background, dtype=float)
     y = response.group_counts(counts)
     b = response.group_counts(bkg)
-    m = difference_penalty(n, order)
-    lower = np.zeros(n)
-    upper = np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy()
-    w_win = window_weights(response.edges_um, window_um)
-    # Counts per unit window content (Li spread evenly over the window): one count's worth is
-    # the least a window's content can be uncertain by, even in a frame that recorded nothing.
-    width_cm = np.diff(response.edges_um) * C.CM_PER_UM
-    per_content = float(response.grouped.sum(axis=0) @ (w_win / width_cm)) / max(float(w_win.sum()), 1e-300)
-    step = max(1, int(np.ceil((n + 1) / MAX_KNOTS)))
-    knots = np.unique(np.concatenate([np.arange(0, n + 1, step), [n]]))
-    cum = np.zeros((knots.size, n))
-    for i, k in enumerate(knots):
-        cum[i] = window_weights(response.edges_um, (response.edges_um[0], response.edges_um[k]))
-
-    def objective(i: int) -> PoissonObjective:
-        return PoissonObjective(response.grouped * exposure[i], y[i], b[i], m, 0.0, lower, upper)
-
+    problem = _Problem(response, difference_penalty(n, order),
+                       np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(), window_um)  # fmt: skip
+    if lam_rel == "evidence":
+        sample = np.unique(np.linspace(0, n_f - 1, min(n_f, 3)).round().astype(int))
+        with threadpool_limits(limits=1, user_api="blas"):
+            lam_rel, _ = choose_lambda([problem.objective(y[i], b[i], exposure[i]) for i in sample])
+    lam_rel = float(lam_rel)
     out = SeriesFit(
-        c=np.zeros((n_f, n)), variance=np.zeros((n_f, n)), knots=knots,
-        cum_cov=np.zeros((n_f, knots.size, knots.size)), window_var=np.zeros(n_f),
+        c=np.zeros((n_f, n)), variance=np.zeros((n_f, n)), knots=problem.knots,
+        cum_cov=np.zeros((n_f, problem.knots.size, problem.knots.size)), window_var=np.zeros(n_f),
         window_um=None if window_um is None else tuple(window_um), edges_um=response.edges_um,
         fit=np.zeros((n_f, n_ch)), chi2=np.full(n_f, np.nan), converged=np.zeros(n_f, bool),
-        iterations=np.zeros(n_f, int), lam_rel=np.nan,
+        iterations=np.zeros(n_f, int), lam_rel=lam_rel,
     )  # fmt: skip
+    blocks = [slice(i, min(i + BLOCK_FRAMES, n_f)) for i in range(0, n_f, BLOCK_FRAMES)]
+    done = 0
+
+    def keep(sl: slice, part: dict) -> None:
+        nonlocal done
+        for name, values in part.items():
+            getattr(out, name)[sl] = values
+        out.fit[sl, response.roi] += bkg[sl, response.roi]
+        done += sl.stop - sl.start
+        if progress is not None:
+            progress(done)
+
+    args = [(problem, y[sl], b[sl], exposure[sl], lam_rel) for sl in blocks]
+    if executor is None:
+        for sl, a in zip(blocks, args, strict=True):
+            keep(sl, _fit_block(*a))
+    else:
+        futures = {executor.submit(_fit_block, *a): sl for sl, a in zip(blocks, args, strict=True)}
+        for future in as_completed(futures):
+            keep(futures[future], future.result())
+    return out
+
+
+@dataclass
+class _Problem:
+    """What every frame of a series shares; small enough to send to a worker once per block."""
+
+    response: Response
+    m: np.ndarray
+    upper: np.ndarray
+    window_um: tuple | None
+
+    def __post_init__(self):
+        edges = self.response.edges_um
+        n = edges.size - 1
+        self.w_win = window_weights(edges, self.window_um)
+        # Counts per unit window content (Li spread evenly over the window): one count's worth
+        # is the least a window's content can be uncertain by, even in a frame that recorded
+        # nothing.
+        width_cm = np.diff(edges) * C.CM_PER_UM
+        self.per_content = float(self.response.grouped.sum(axis=0) @ (self.w_win / width_cm)) / max(
+            float(self.w_win.sum()), 1e-300
+        )
+        step = max(1, int(np.ceil((n + 1) / MAX_KNOTS)))
+        self.knots = np.unique(np.concatenate([np.arange(0, n + 1, step), [n]]))
+        self.cum = np.array([window_weights(edges, (edges[0], edges[k])) for k in self.knots])
+
+    def objective(self, y: np.ndarray, b: np.ndarray, exposure: float) -> PoissonObjective:
+        n = self.upper.size
+        return PoissonObjective(self.response.grouped * exposure, y, b, self.m, 0.0, np.zeros(n), self.upper)
+
+
+def _fit_block(problem: _Problem, y: np.ndarray, b: np.ndarray, exposure: np.ndarray,
+               lam_rel: float) -> dict[str, np.ndarray]:  # fmt: skip
+    """Fit consecutive frames, each warm-started from the previous one when that converged."""
+    resp = problem.response
+    n_f, n = y.shape[0], problem.upper.size
+    k = problem.knots.size
+    part = {
+        "c": np.zeros((n_f, n)), "variance": np.zeros((n_f, n)), "cum_cov": np.zeros((n_f, k, k)),
+        "window_var": np.zeros(n_f), "fit": np.zeros((n_f, resp.matrix.shape[0])),
+        "chi2": np.full(n_f, np.nan), "converged": np.zeros(n_f, bool), "iterations": np.zeros(n_f, int),
+    }  # fmt: skip
     # The per-frame matrices are small (hundreds of rows): multi-threaded BLAS spends more
     # time synchronising than computing on them.
     with threadpool_limits(limits=1, user_api="blas"):
-        if lam_rel == "evidence":
-            sample = np.unique(np.linspace(0, n_f - 1, min(n_f, 3)).round().astype(int))
-            lam_rel, _ = choose_lambda([objective(i) for i in sample])
-        out.lam_rel = float(lam_rel)
         c_prev = None
         for i in range(n_f):
-            obj = objective(i)
-            obj.lam = out.lam_rel * obj.scale
+            obj = problem.objective(y[i], b[i], exposure[i])
+            obj.lam = lam_rel * obj.scale
             sol = solve(obj, c_prev)
             c_prev = sol.c if sol.converged else None
-            out.c[i], out.converged[i], out.iterations[i] = sol.c, sol.converged, sol.iterations
+            part["c"][i], part["converged"][i], part["iterations"][i] = sol.c, sol.converged, sol.iterations
             cov, scatter = _posterior(obj, sol.c)
-            out.variance[i] = np.diag(cov)
-            one_count = 1.0 / max(per_content * exposure[i], 1e-300)
-            out.window_var[i] = max(float(w_win @ scatter @ w_win), one_count**2)
-            out.cum_cov[i] = cum @ scatter @ cum.T
-            out.fit[i, response.roi] = (response.matrix[response.roi] @ sol.c) * exposure[i] + bkg[
-                i, response.roi
-            ]
+            part["variance"][i] = np.diag(cov)
+            one_count = 1.0 / max(problem.per_content * exposure[i], 1e-300)
+            part["window_var"][i] = max(float(problem.w_win @ scatter @ problem.w_win), one_count**2)
+            part["cum_cov"][i] = problem.cum @ scatter @ problem.cum.T
+            part["fit"][i, resp.roi] = (resp.matrix[resp.roi] @ sol.c) * exposure[i]
             stat, expected = obj.chi2(sol.c)
-            out.chi2[i] = stat / max(expected, 1.0)
-            if progress is not None:
-                progress(i + 1)
-    return out
+            part["chi2"][i] = stat / max(expected, 1.0)
+    return part
 
 
 def _posterior(obj: PoissonObjective, c: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
