@@ -63,8 +63,6 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
     a regularised inversion oversamples the resolution usefully a few times, beyond that the
     bins are set by the prior, not the data.
     """
-    from .resolution import depth_resolution
-
     if not (step_um > 0):
         raise StackError(f"depth_step_um: expected > 0, got {step_um}")
     names = sensitive_particles(stack, detector, particles)
@@ -73,10 +71,7 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
     if top <= 0:
         raise StackError("stack: no particle escapes from the profiled region")
     n = max(int(np.ceil(top / step_um - 1e-9)), 1)
-    best = min(
-        float(depth_resolution(stack.to_array(p), [0.0], detector)["resolution_um"][0])
-        for p in names
-    )
+    best = _surface_resolution_um(stack, detector, tuple(names))
     if step_um < best / 10:
         warnings.warn(
             f"depth step {step_um:g} µm is finer than a tenth of the best depth resolution "
@@ -90,6 +85,16 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
         edges = edges[edges < end - 1e-9 * max(end, 1.0)]
         edges = np.append(edges, end)
     return edges
+
+
+@functools.lru_cache(maxsize=64)
+def _surface_resolution_um(stack: Stack, detector: Detector, names: tuple[str, ...]) -> float:
+    """Best depth resolution (FWHM, µm) at the profiled region's surface; cached per stack."""
+    from .resolution import depth_resolution
+
+    return min(
+        float(depth_resolution(stack.to_array(p), [0.0], detector)["resolution_um"][0]) for p in names
+    )
 
 
 def response_matrix(stack: Stack, particle: str, detector: Detector, calibration: Calibration,

@@ -14,15 +14,19 @@ units of each frame's own curvature scale, so smoothing is the same from frame t
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .objective import PoissonObjective
 from .solver import solve
 
-__all__ = ["LOG_LAMBDA_GRID", "choose_lambda", "log_evidence"]
+__all__ = ["LOG_LAMBDA_GRID", "LambdaChoice", "choose_lambda", "log_evidence"]
 
 #: Candidate log10(λ / curvature scale), strongest first.
 LOG_LAMBDA_GRID = np.arange(4.0, -9.01, -1.0)
+#: Where the search starts: a typical best λ for NDP spectra.
+START_LOG_LAMBDA = -3.0
 
 
 def log_evidence(obj: PoissonObjective, c: np.ndarray) -> float:
@@ -44,9 +48,19 @@ def log_evidence(obj: PoissonObjective, c: np.ndarray) -> float:
     return -obj.value(c) + 0.5 * ld_prior - 0.5 * ld_post
 
 
-def choose_lambda(
-    objectives: list[PoissonObjective], grid=LOG_LAMBDA_GRID
-) -> tuple[float, np.ndarray]:
+class LambdaChoice(NamedTuple):
+    """What :func:`choose_lambda` found."""
+
+    #: The median over frames of each frame's best λ (relative to its curvature scale).
+    lam_rel: float
+    #: log Z per frame and grid point, shape (frames, len(grid)); -inf where not evaluated.
+    log_z: np.ndarray
+    #: Each frame's optimum at its own best λ (None where no solve converged): a warm start
+    #: that spares the fit at the chosen λ a cold start.
+    solutions: list
+
+
+def choose_lambda(objectives: list[PoissonObjective], grid=LOG_LAMBDA_GRID) -> LambdaChoice:
     """The λ (relative to each objective's :attr:`~PoissonObjective.scale`) of largest evidence.
 
     Parameters
@@ -54,40 +68,49 @@ def choose_lambda(
     objectives : list of PoissonObjective
         Sample frames; their ``lam`` is overwritten.
     grid : array_like
-        Candidate log10 relative λ, strongest first (each solve warm-starts the next); the best
-        is then refined half a step either side.
+        Candidate log10 relative λ, strongest first, searched outwards from
+        :data:`START_LOG_LAMBDA` (each solve warm-starts the next); the best is then refined
+        half a step either side.
 
     Returns
     -------
-    lam_rel : float
-        The median over frames of each frame's best λ.
-    log_z : ndarray of shape (frames, len(grid))
+    LambdaChoice
     """
     grid = np.asarray(grid, dtype=float)
     log_z = np.full((len(objectives), grid.size), -np.inf)
     best = []
+    solutions = []
+    start = int(np.argmin(np.abs(grid - START_LOG_LAMBDA)))
     for i, obj in enumerate(objectives):
         scale = obj.scale
-        c = None
-        for j, lg in enumerate(grid):
-            obj.lam = scale * 10.0**lg
-            sol = solve(obj, c)
-            if sol.converged:
-                c = sol.c
-                log_z[i, j] = log_evidence(obj, sol.c)
-            # The evidence has one broad maximum; weaker λ only costs solver time (the problem
-            # grows ill-conditioned) once it has fallen well below it.
-            if j >= 2 and np.nanmax(log_z[i, : j + 1]) - log_z[i, j] > 10.0:
-                break
+        optima = {}
+        # Walk out from a typical λ, towards weaker smoothing and then stronger, each solve
+        # warm-started from its neighbour, until the evidence has fallen well below its best:
+        # it has one broad maximum, and far from it each solve costs more (the problem grows
+        # ill-conditioned one way and the profile far from the data the other).
+        for direction in (range(start, grid.size), range(start - 1, -1, -1)):
+            c = optima.get(start)
+            for j in direction:
+                obj.lam = scale * 10.0**grid[j]
+                sol = solve(obj, c)
+                if sol.converged:
+                    c = optima[j] = sol.c
+                    log_z[i, j] = log_evidence(obj, sol.c)
+                if np.isfinite(log_z[i, j]) and np.nanmax(log_z[i]) - log_z[i, j] > 10.0:
+                    break
         if np.isfinite(log_z[i]).any():
             k = int(np.argmax(log_z[i]))
             step = abs(grid[1] - grid[0]) / 2 if grid.size > 1 else 0.0
-            cands = {grid[k]: log_z[i, k]}
+            cands = {grid[k]: (log_z[i, k], optima[k])}
             for lg in (grid[k] - step, grid[k] + step):
                 obj.lam = scale * 10.0**lg
-                sol = solve(obj, c)
+                sol = solve(obj, optima[k])
                 if sol.converged:
-                    cands[lg] = log_evidence(obj, sol.c)
-            best.append(max(cands, key=cands.get))
+                    cands[lg] = (log_evidence(obj, sol.c), sol.c)
+            lg_best = max(cands, key=lambda key: cands[key][0])
+            best.append(lg_best)
+            solutions.append(cands[lg_best][1])
+        else:
+            solutions.append(None)
     lg = float(np.median(best)) if best else -4.0
-    return 10.0**lg, log_z
+    return LambdaChoice(10.0**lg, log_z, solutions)

@@ -142,10 +142,12 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
     b = response.group_counts(bkg)
     problem = _Problem(response, difference_penalty(n, order),
                        np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(), window_um)  # fmt: skip
+    first = None  # a warm start for the first frame
     if lam_rel == "evidence":
         sample = np.unique(np.linspace(0, n_f - 1, min(n_f, 3)).round().astype(int))
         with threadpool_limits(limits=1, user_api="blas"):
-            lam_rel, _ = choose_lambda([problem.objective(y[i], b[i], exposure[i]) for i in sample])
+            choice = choose_lambda([problem.objective(y[i], b[i], exposure[i]) for i in sample])
+        lam_rel, first = choice.lam_rel, choice.solutions[0]
     lam_rel = float(lam_rel)
     out = SeriesFit(
         c=np.zeros((n_f, n)), variance=np.zeros((n_f, n)), knots=problem.knots,
@@ -166,7 +168,7 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
         if progress is not None:
             progress(done)
 
-    args = [(problem, y[sl], b[sl], exposure[sl], lam_rel) for sl in blocks]
+    args = [(problem, y[sl], b[sl], exposure[sl], lam_rel, first if sl.start == 0 else None) for sl in blocks]
     if executor is None:
         for sl, a in zip(blocks, args, strict=True):
             keep(sl, _fit_block(*a))
@@ -207,8 +209,9 @@ class _Problem:
 
 
 def _fit_block(problem: _Problem, y: np.ndarray, b: np.ndarray, exposure: np.ndarray,
-               lam_rel: float) -> dict[str, np.ndarray]:  # fmt: skip
-    """Fit consecutive frames, each warm-started from the previous one when that converged."""
+               lam_rel: float, c_first: np.ndarray | None = None) -> dict[str, np.ndarray]:  # fmt: skip
+    """Fit consecutive frames, each warm-started from the previous one when that converged
+    (the first from ``c_first`` if given)."""
     resp = problem.response
     n_f, n = y.shape[0], problem.upper.size
     k = problem.knots.size
@@ -220,7 +223,7 @@ def _fit_block(problem: _Problem, y: np.ndarray, b: np.ndarray, exposure: np.nda
     # The per-frame matrices are small (hundreds of rows): multi-threaded BLAS spends more
     # time synchronising than computing on them.
     with threadpool_limits(limits=1, user_api="blas"):
-        c_prev = None
+        c_prev = c_first
         for i in range(n_f):
             obj = problem.objective(y[i], b[i], exposure[i])
             obj.lam = lam_rel * obj.scale
