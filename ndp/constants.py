@@ -48,6 +48,10 @@ B10_NATURAL_ABUNDANCE = 0.199
 B10_LINES_KEV = {"alpha_1472": 1472.0, "alpha_1776": 1776.0, "li7_840": 840.0, "li7_1013": 1013.0}
 B10_BRANCHING = {"alpha_1472": 0.94, "alpha_1776": 0.06, "li7_840": 0.94, "li7_1013": 0.06}
 
+#: Below this density (g/cm³) a material is a gas: compound stopping keeps the gas-phase element
+#: tables (no condensed-phase correction). Gases at 1 atm are ~1e-3, liquids and solids > 0.5.
+GAS_DENSITY_G_CM3 = 0.01
+
 #: Nuclear masses, u.
 PROTON_MASS_U = 1.007276
 ALPHA_MASS_U = 4.001506

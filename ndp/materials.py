@@ -9,9 +9,16 @@
 >>> cu = Material("Cu")
 >>> stack = cu(10.0) | li(40.0, profiled=True)
 
-Element, isotope and formula handling is periodictable's (NCNR). Stopping follows Bragg's rule
-over the elements, except for the NIST compounds that have their own ASTAR/PSTAR tables
-(Kapton, Mylar, PTFE, SiO2, Al2O3, LiF, ...), which use them, and materials given a SRIM table.
+Element, isotope and formula handling is periodictable's (NCNR). Stopping (``stopping=``):
+``"auto"`` (default) uses NIST's own ASTAR/PSTAR table for the compounds NIST tabulates (Kapton,
+Mylar, PTFE, SiO2, Al2O3, LiF, ...) and, for every other compound, Bragg's rule with the
+condensed-phase correction of H, C, N, O, F (``"corrected"``); ``"bragg"`` is plain Bragg's rule
+over the element tables. A SRIM table given to a material replaces all of these.
+
+>>> Material("Li7La3Zr2O12", density=5.1).stopping_method
+'corrected'
+>>> Material("SiO2", stopping="bragg").stopping_method
+'bragg'
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import numpy as np
 from . import constants as C
 from .errors import MaterialError
 from .stopping import (
+    STOPPING_METHODS,
     Particle,
     StoppingCurve,
     bragg_cross_section,
@@ -205,6 +213,12 @@ class Material:
     srim : dict of str to SrimTable, optional
         Electronic (and, for a matching ion, nuclear) stopping for ``"alpha"`` and/or
         ``"triton"`` from SRIM outputs, replacing the built-in tables.
+    stopping : {"auto", "corrected", "bragg"}
+        How electronic stopping is built. ``"auto"``: NIST's own compound table where the named
+        material has one, else ``"corrected"``. ``"corrected"``: Bragg's rule over the element
+        tables with the condensed-phase factors of H, C, N, O, F (they matter for compounds of
+        light elements; see ``stopping_tables/README.md``). ``"bragg"``: plain Bragg's rule, as
+        ndp did before. A one-element material is its element table under every method.
 
     Notes
     -----
@@ -219,7 +233,9 @@ class Material:
         *,
         name: str | None = None,
         srim: Mapping[str, SrimTable] | None = None,
+        stopping: str = "auto",
     ):
+        stopping = _check_method(stopping)
         if not isinstance(spec, str) or not spec.strip():
             raise MaterialError(f"material: expected a non-empty name or formula, got {spec!r}")
         spec = spec.strip()
@@ -255,28 +271,33 @@ class Material:
                     "(give density in g/cm3)"
                 )
             density = default_density
-        self._init(atoms, _check_density(density, repr(spec)), name or spec, table, srim)
+        self._init(atoms, _check_density(density, repr(spec)), name or spec, table, srim, stopping)
         args = [repr(spec)] + ([f"density={density!r}"] if density != default_density else [])
         if name:
             args.append(f"name={name!r}")
+        if stopping != "auto":
+            args.append(f"stopping={stopping!r}")
         self._repr = f"Material({', '.join(args)})"
 
-    def _init(self, atoms, density, name, table, srim):
+    def _init(self, atoms, density, name, table, srim, stopping="auto"):
         total = sum(atoms.values())
         if total <= 0 or any(n < 0 for n in atoms.values()):
             raise MaterialError(f"material {name!r}: composition must have positive amounts")
         self._atoms = tuple(sorted((s, float(n)) for s, n in atoms.items() if n > 0))
         self.density_g_cm3 = float(density)
         self.name = str(name)
-        self.table = table
+        self.table = table if stopping == "auto" else None
+        self.stopping_option = stopping
         self.srim = dict(srim or {})
         for particle in self.srim:
             get_particle(particle)
 
     @classmethod
-    def _from_parts(cls, atoms, density, name, table=None, srim=None, rep=None) -> Material:
+    def _from_parts(
+        cls, atoms, density, name, table=None, srim=None, rep=None, stopping="auto"
+    ) -> Material:
         self = cls.__new__(cls)
-        self._init(atoms, density, name, table, srim)
+        self._init(atoms, density, name, table, srim, stopping)
         self._repr = rep or f"<Material {name}>"
         return self
 
@@ -290,6 +311,7 @@ class Material:
         by: str = "weight",
         density: float | None = None,
         name: str | None = None,
+        stopping: str = "auto",
     ) -> Material:
         """A homogeneous mixture of materials by weight or volume fraction.
 
@@ -301,6 +323,9 @@ class Material:
         density : float, optional
             Density of the mixture, g/cm³; by default ideal mixing (volumes add).
         name : str, optional
+        stopping : {"auto", "corrected", "bragg"}
+            As for :class:`Material`; a mixture has no NIST table, so ``"auto"`` is
+            ``"corrected"``.
 
         Examples
         --------
@@ -308,6 +333,7 @@ class Material:
         >>> round(hse.density_g_cm3, 3)
         1.287
         """
+        stopping = _check_method(stopping)
         if by not in ("weight", "volume"):
             raise MaterialError(f"mixture: 'by' must be 'weight' or 'volume', got {by!r}")
         if not components:
@@ -345,11 +371,13 @@ class Material:
         label = name or " + ".join(f"{f:g} {m.name}" for m, f in zip(mats, fracs, strict=True))
         rho_out = _check_density(density, label) if density is not None else rho
         parts = ", ".join(f"({m.name!r}, {f!r})" for m, f in zip(mats, fracs, strict=True))
-        extra = (f", density={density!r}" if density is not None else "") + (
-            f", name={name!r}" if name else ""
+        extra = (
+            (f", density={density!r}" if density is not None else "")
+            + (f", name={name!r}" if name else "")
+            + (f", stopping={stopping!r}" if stopping != "auto" else "")
         )
         rep = f"Material.mix([{parts}], by={by!r}{extra})"
-        return cls._from_parts(atoms, rho_out, label, rep=rep)
+        return cls._from_parts(atoms, rho_out, label, rep=rep, stopping=stopping)
 
     def with_density(self, density_g_cm3: float) -> Material:
         """The same material at another density (e.g. a porous or mossy deposit)."""
@@ -359,7 +387,9 @@ class Material:
             rep = rep[:-1] + f", density={rho!r})"
         else:
             rep = f"{rep}.with_density({rho!r})"
-        return Material._from_parts(dict(self._atoms), rho, self.name, self.table, self.srim, rep)
+        return Material._from_parts(
+            dict(self._atoms), rho, self.name, self.table, self.srim, rep, self.stopping_option
+        )
 
     def with_srim(self, **tables: SrimTable) -> Material:
         """The same material with stopping from SRIM tables, e.g. ``with_srim(alpha=t)``."""
@@ -371,6 +401,7 @@ class Material:
             self.table,
             srim,
             f"{self._repr}.with_srim(...)",
+            self.stopping_option,
         )
 
     # -- composition -------------------------------------------------------------------
@@ -433,14 +464,41 @@ class Material:
 
     # -- stopping ----------------------------------------------------------------------
 
+    @property
+    def stopping_method(self) -> str:
+        """The method in use without SRIM tables: ``"nist"``, ``"corrected"`` or ``"bragg"``.
+
+        ``"corrected"`` only where it changes something: a condensed compound with H, C, N, O
+        or F. A gas (below ``GAS_DENSITY_G_CM3``) keeps the element tables, which are the
+        gases'.
+        """
+        if self.table:
+            return "nist"
+        if (
+            self.stopping_option == "bragg"
+            or len(self._atoms) < 2
+            or self.density_g_cm3 < C.GAS_DENSITY_G_CM3
+            or not any(s in _CONDENSED_ELEMENTS for s, _ in self._atoms)
+        ):
+            return "bragg"
+        return "corrected"
+
     def stopping_source(self, particle: str | Particle) -> str:
         """Where this material's electronic stopping for ``particle`` comes from."""
         p = get_particle(particle)
         if p.name in self.srim:
             return f"SRIM file {self.srim[p.name].source}"
-        if self.table:
+        method = self.stopping_method
+        if method == "nist":
             return f"NIST {'ASTAR' if p.projectile == 'alpha' else 'PSTAR'} compound table {self.table}"
-        return "Bragg's rule over ndp's element tables"
+        if method == "corrected":
+            return (
+                "Bragg's rule over ndp's element tables with the condensed-phase factors "
+                "of H, C, N, O, F (stopping='corrected')"
+            )
+        if len(self._atoms) < 2:
+            return "ndp's element table"
+        return "Bragg's rule over ndp's element tables (stopping='bragg')"
 
     def cross_sections(self, particle: str | Particle, energy_keV) -> tuple[np.ndarray, np.ndarray]:
         """Electronic and nuclear stopping cross sections per atom, eV/(10¹⁵ atoms/cm²).
@@ -456,7 +514,9 @@ class Material:
         """
         p = get_particle(particle)
         e = np.asarray(energy_keV, dtype=float)
-        elec, nuc = bragg_cross_section(self.atom_fractions, p, e)
+        elec, nuc = bragg_cross_section(
+            self.atom_fractions, p, e, condensed=self.stopping_method == "corrected"
+        )
         if self.table:
             elec = compound_cross_section(self.table, p, e, self.mean_atomic_mass_u)
         table = self.srim.get(p.name)
@@ -494,7 +554,7 @@ class Material:
 
     def _key(self):
         srim = tuple(sorted((k, v.digest) for k, v in self.srim.items()))
-        return (self._atoms, self.density_g_cm3, self.table, srim)
+        return (self._atoms, self.density_g_cm3, self.table, self.stopping_method, srim)
 
     def __eq__(self, other):
         return isinstance(other, Material) and self._key() == other._key()
@@ -513,6 +573,18 @@ def _curve(material: Material, particle: str, nuclear: bool) -> StoppingCurve:
     if not nuclear:
         nuc = np.zeros_like(nuc)
     return StoppingCurve.from_cross_sections(grid, elec, nuc, material.atoms_cm3)
+
+
+#: Elements whose electronic stopping the condensed-phase correction scales.
+_CONDENSED_ELEMENTS = frozenset({"H", "C", "N", "O", "F"})
+
+
+def _check_method(stopping: Any) -> str:
+    if stopping not in STOPPING_METHODS:
+        raise MaterialError(
+            f"stopping: expected one of {', '.join(STOPPING_METHODS)}, got {stopping!r}"
+        )
+    return stopping
 
 
 @functools.cache

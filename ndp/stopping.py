@@ -3,8 +3,10 @@
 Electronic stopping cross sections ε (eV per 10¹⁵ atoms/cm²) of ⁴He ions and protons come from
 the tables in ``stopping_tables/`` (NIST ASTAR/PSTAR where NIST tabulates the element, ICRU 49
 fits elsewhere), nuclear stopping from the ICRU 49 universal curve. Compounds and mixtures follow
-Bragg's rule: ε is the atom-fraction-weighted sum of the elements'. A triton stops like a proton
-at the same velocity: ε_t(E) = ε_p(E·m_p/m_t).
+Bragg's rule: ε is the atom-fraction-weighted sum of the elements'; with ``condensed=True`` the
+H, C, N, O and F terms are scaled by condensed-phase factors (``condensed_phase.tsv``, fitted to
+NIST's compound tables; see ``stopping_tables/README.md``), because the element tables of H, N,
+O and F describe gases. A triton stops like a proton at the same velocity: ε_t(E) = ε_p(E·m_p/m_t).
 
 A :class:`StoppingCurve` is the compiled form used by the kinematics kernels: stopping power
 (keV/µm) and CSDA range (µm) of one particle in one material on a fine logarithmic energy grid,
@@ -25,9 +27,11 @@ from .errors import NdpError
 
 __all__ = [
     "PARTICLES",
+    "STOPPING_METHODS",
     "Particle",
     "StoppingCurve",
     "bragg_cross_section",
+    "condensed_phase_factor",
     "element_cross_section",
     "get_particle",
     "mass_to_cross_section",
@@ -37,6 +41,15 @@ __all__ = [
 EPS_TO_MASS = C.AVOGADRO * 1e-21
 
 Projectile = Literal["alpha", "proton"]
+
+#: How a material's electronic stopping is built (``Material(..., stopping=...)``):
+#: ``"auto"`` NIST's own compound table where it has one, else ``"corrected"``;
+#: ``"corrected"`` Bragg's rule with condensed-phase factors for H, C, N, O, F in compounds;
+#: ``"bragg"`` plain Bragg's rule over the element tables.
+STOPPING_METHODS = ("auto", "corrected", "bragg")
+
+#: Projectile masses (u) that turn a table energy into energy per u for the condensed factors.
+_TABLE_MASS_U = {"alpha": C.ALPHA_MASS_U, "proton": C.PROTON_MASS_U}
 
 
 @dataclass(frozen=True)
@@ -163,8 +176,44 @@ def element_cross_section(
     return _loglog(table, column, energy_keV)
 
 
+def condensed_phase_factor(symbol: str, projectile: Projectile, energy_keV) -> np.ndarray:
+    """Condensed-phase factor f_Z of one element's electronic stopping in a compound.
+
+    ε_Z(bound in a solid or liquid) = f_Z · ε_Z(element table). Tabulated for H, C, N, O, F
+    (``condensed_phase.tsv``, fitted to NIST ASTAR/PSTAR compound tables by
+    ``stopping_tables/generate_condensed.py``); 1 for every other element.
+
+    Parameters
+    ----------
+    symbol : str
+        Element symbol.
+    projectile : {"alpha", "proton"}
+        Electronic table the factor belongs to (a triton uses ``"proton"`` at its velocity).
+    energy_keV : array_like of shape (...)
+        Projectile energy on that table, keV (for a triton: already scaled to the proton).
+
+    Returns
+    -------
+    ndarray of shape (...)
+        Dimensionless factor; linear in ln(E/A) between the tabulated velocities, constant
+        outside them.
+    """
+    e = np.asarray(energy_keV, dtype=float)
+    table = _load_table("condensed_phase.tsv")
+    column = table.columns.get(f"{projectile}_{symbol}")
+    if column is None:
+        return np.ones_like(e)
+    with np.errstate(divide="ignore"):
+        ln_v = np.log(np.maximum(e, 1e-12) / _TABLE_MASS_U[projectile])
+    return np.interp(ln_v, np.log(table.energy_keV), column)
+
+
 def bragg_cross_section(
-    atom_fractions: dict[str, float], particle: str | Particle, energy_keV
+    atom_fractions: dict[str, float],
+    particle: str | Particle,
+    energy_keV,
+    *,
+    condensed: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Electronic and nuclear stopping cross sections of a compound by Bragg's rule.
 
@@ -174,6 +223,9 @@ def bragg_cross_section(
         Element symbol → atom fraction (summing to 1).
     particle : {"alpha", "triton"} or Particle
     energy_keV : array_like of shape (...)
+    condensed : bool
+        Scale the electronic terms of H, C, N, O, F by :func:`condensed_phase_factor` (the
+        ``"corrected"`` method). Only for compounds: a one-element material is its own table.
 
     Returns
     -------
@@ -182,10 +234,15 @@ def bragg_cross_section(
     """
     p = get_particle(particle)
     e = np.asarray(energy_keV, dtype=float)
+    e_table = e * p.velocity_scale
+    condensed = condensed and len(atom_fractions) > 1
     elec = np.zeros_like(e)
     nuc = np.zeros_like(e)
     for sym, x in atom_fractions.items():
-        elec += x * element_cross_section(sym, p.projectile, e * p.velocity_scale)
+        eps = element_cross_section(sym, p.projectile, e_table)
+        if condensed:
+            eps = eps * condensed_phase_factor(sym, p.projectile, e_table)
+        elec += x * eps
         nuc += x * element_cross_section(sym, p.name, e, kind="nuclear")
     return elec, nuc
 

@@ -81,7 +81,8 @@ def test_numbers_quoted_in_physics_md():
     assert cs.surface_energy_keV == pytest.approx(1450, rel=0.02)
     assert float(max_depth(cs, 20.0)) == pytest.approx(70, rel=0.06)
     peo = (CU(10.0) | PEO(100.0, profiled=True)).to_array("triton")
-    assert 20 <= float(max_depth(peo, 20.0)) <= 27
+    # 27.1 µm with PEO's condensed-phase stopping (issue 11), 26.3 µm with plain Bragg.
+    assert 20 <= float(max_depth(peo, 20.0)) <= 28
 
 
 def test_ten_micron_copper_stops_every_alpha():

@@ -3,12 +3,15 @@ electrolyte as matrix, comes out at its true thickness once re-partitioned."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from profile_helpers import CAL, CU, LI, L, detector, half_crossings
 
 from ndp import Material
 from ndp.errors import NdpError
+from ndp.forward import NdpWarning
 from ndp.invert import invert
 from ndp.matrix import self_consistent
 from ndp.scale import Scale
@@ -28,7 +31,11 @@ def test_deposit_thickness_recovered(window, step, live):
     spectra = simulate(true_stack, det, CAL, lambda x: np.where(x < 4.0, L, HSE.li_atoms_cm3),
                        scale=SCALE, live_time_s=live, seed=1)  # fmt: skip
     assumed = CU(window) | HSE(44.0, profiled=True)
-    fixed = invert(spectra, assumed, det, scale=SCALE, depth_step_um=step, max_depth_um=12.0)
+    with warnings.catch_warnings():
+        # A deliberately wrong matrix: with α and triton its misfit may warn (χ²/channel 5.2
+        # since the electrolyte's condensed-phase stopping, issue 11); what follows is the point.
+        warnings.simplefilter("ignore", NdpWarning)
+        fixed = invert(spectra, assumed, det, scale=SCALE, depth_step_um=step, max_depth_um=12.0)
     (edge_fixed,) = half_crossings(fixed.li_density_rel.values[0], fixed.depth.values)
     assert edge_fixed < 2.0  # the electrolyte's stopping compresses the deposit
     sc = self_consistent(fixed, assumed)

@@ -85,8 +85,9 @@ def _element_eps(ref, projectile, nist_name, symbol, energies):
 )  # fmt: skip
 def test_bragg_rule_is_the_atom_weighted_sum_of_nist_elements(shared_reference, formula, parts):
     """Bragg's machinery (atom fractions, unit conversions) against ASTAR/PSTAR element values."""
-    m = Material(formula, density=2.0)
+    m = Material(formula, density=2.0, stopping="bragg")
     assert m.table is None
+    assert m.stopping_method == "bragg"
     n = sum(k for _, k in parts.values())
     for proj, part, scale in (("alpha", "alpha", 1.0), ("proton", "triton", T_OVER_P)):
         e = np.geomspace(100, 2000, 15) if proj == "alpha" else np.geomspace(50, 900, 15)
@@ -110,10 +111,11 @@ def test_bragg_rule_is_the_atom_weighted_sum_of_nist_elements(shared_reference, 
 def test_bragg_rule_accuracy_for_light_solids_is_as_documented(
     shared_reference, nist_name, formula
 ):
-    """Bragg over gas-phase H/N/O/F overestimates light solids: the bound stopping_tables/README.md
-    states for the energies that set the depth scale (α 1–2.1 MeV, triton ≙ proton 0.45–0.95 MeV).
-    Named materials NIST tabulates avoid it by using NIST's compound table."""
-    bragg = Material(formula, density=2.0)
+    """Plain Bragg over gas-phase H/N/O/F overestimates light solids: the bound
+    stopping_tables/README.md states for the energies that set the depth scale (α 1–2.1 MeV,
+    triton ≙ proton 0.45–0.95 MeV). Named materials NIST tabulates use NIST's compound table,
+    other compounds the condensed-phase correction (tests/test_compound_stopping.py)."""
+    bragg = Material(formula, density=2.0, stopping="bragg")
     for proj, part, lo, hi, scale in (
         ("alpha", "alpha", 1000, 2100, 1.0),
         ("proton", "triton", 450, 950, T_OVER_P),

@@ -66,12 +66,24 @@ def show(
             help="Comma-separated energies, keV (default: 10 keV up to the birth energy).",
         ),
     ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            "--method",
+            "-m",
+            help="auto (NIST's compound table where it has one, else corrected), corrected "
+            "(Bragg's rule with condensed-phase H, C, N, O, F) or bragg (plain Bragg's rule).",
+        ),
+    ] = "auto",
     list_: Annotated[
         bool, typer.Option("--list", help="List the named materials and exit.")
     ] = False,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Print stopping power (electronic, nuclear; keV/µm) and CSDA range (µm) vs energy."""
+    """Print stopping power (electronic, nuclear; keV/µm) and CSDA range (µm) vs energy.
+
+    The table's header lines name the method behind the electronic stopping of each particle.
+    """
     import pandas as pd
 
     from ..materials import Material, named_materials
@@ -83,13 +95,14 @@ def show(
         return
     if material is None:
         raise fail("MATERIAL: give a material (e.g. Cu, LLZO, Li7La3Zr2O12) or --list")
-    mat = Material(material, density)
+    mat = Material(material, density, stopping=method)
     names = ["alpha", "triton"] if particle == "both" else [get_particle(particle).name]
     wanted = _energies(energies)
     rows = []
     notes = [
         f"{mat.name}: {mat.formula}, {mat.density_g_cm3:g} g/cm3, {mat.atoms_cm3:.4g} atoms/cm3, "
-        f"Li {mat.li_atoms_cm3:.4g} /cm3 ({mat.li_density_rel:.3g} of Li metal)"
+        f"Li {mat.li_atoms_cm3:.4g} /cm3 ({mat.li_density_rel:.3g} of Li metal)",
+        f"stopping method: {mat.stopping_method} (--method {method})",
     ]
     for name in names:
         p = get_particle(name)
