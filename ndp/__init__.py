@@ -20,6 +20,18 @@ __all__ = [
     "NdpError",
     "Particle",
     "__version__",
+    "explore",
     "get_particle",
     "named_materials",
 ]
+
+
+def __getattr__(name):
+    # ndp.explore loads on first use: `import ndp` stays fast and never imports matplotlib or
+    # ipywidgets.
+    if name == "explore":
+        from .explore import explore
+
+        globals()["explore"] = explore  # the import bound the module to this name
+        return explore
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -31,7 +31,7 @@ from .model.instrument import Instrument, InstrumentFit
 from .runfile import RunConfig, load_run
 from .scale import is_absolute
 
-__all__ = ["CYCLE_COLUMNS", "RunResult", "run"]
+__all__ = ["CYCLE_COLUMNS", "RunResult", "load_result", "run"]
 
 
 @dataclass
@@ -442,3 +442,51 @@ def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None
         raise
     result.output = out_dir
     result.figures = sorted((out_dir / "figures").glob("*.png")) if figures else []
+
+
+def load_result(folder) -> RunResult:
+    """Read an ``ndp run`` output folder back as a :class:`RunResult`, for notebooks.
+
+    ``profiles``, ``cycles``, ``indicators`` (absolute scale only) and ``figures`` come from the
+    folder. The spectra are not stored (each frame's counts and fit are in ``profiles``), so
+    ``spectra`` is None. The run file (``profiles.attrs["run_file"]``) gives ``config``, and its
+    cycler log, read again and put on the NDP clock, ``log`` and ``halves``; they are None when
+    the run file is no longer there, or when the cycler file is not the one the run read (its
+    SHA-256 differs).
+
+    Raises
+    ------
+    NdpError
+        When ``folder`` holds no ``profiles.nc``.
+    """
+    folder = Path(folder)
+    nc = folder / "profiles.nc"
+    if not nc.is_file():
+        raise NdpError(f"{folder}: not an ndp run output folder (no profiles.nc)")
+    with xr.open_dataset(nc, engine="h5netcdf") as ds:
+        profiles = ds.load()
+    csv = folder / "cycles.csv"
+    table = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=CYCLE_COLUMNS)
+    cfg = log = halves = ind = None
+    run_file = Path(str(profiles.attrs.get("run_file", "")))
+    if run_file.name and run_file.is_file():
+        cfg = load_run(run_file)
+        hashes = json.loads(profiles.attrs.get("input_sha256", "{}"))
+        cyc = cfg.resolve(cfg.cycler) if cfg.cycler else None
+        sha = _sha256(cyc) if cyc is not None and cyc.is_file() else None
+        if sha is not None and hashes.get(str(cyc), sha) == sha:
+            from .cycles import half_cycles
+            from .efficiency import align
+            from .io.cycler import read_cycler
+
+            log = read_cycler(cyc)
+            shift = align(profiles, log, cfg.cycler_offset_s)
+            halves = half_cycles(log, plating=cfg.plating)
+            log = log.assign(time_s=log.time_s + shift)
+            halves = halves.assign(start_s=halves.start_s + shift, end_s=halves.end_s + shift)
+    if is_absolute(profiles):
+        from .indicators import indicators
+
+        ind = indicators(profiles)
+    return RunResult(cfg, None, profiles, table, log, halves, ind, folder.resolve(),
+                     figures=sorted((folder / "figures").glob("*.png")))  # fmt: skip

@@ -4,18 +4,26 @@ Figures are built without pyplot (no global state, no backend switching), sized 
 (single column 3.4 in, double 7.0 in), with units on every axis and a perceptually uniform
 colour map. Notebooks restyle what these return; :func:`save_run_figures` writes a run's set as
 PNG and PDF.
+
+Every figure is an :class:`InlineFigure`: a plain Matplotlib figure on the Agg canvas that also
+tells IPython how to show itself (``_repr_mimebundle_``), so a figure returned by a notebook cell
+is drawn inline (PNG, or SVG with :func:`set_inline_formats`) without importing pyplot.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
 from . import constants as C
 from .scale import is_absolute
 
 __all__ = [
+    "InlineFigure",
     "efficiency_plot",
     "heatmap",
     "instrument_plot",
@@ -23,6 +31,7 @@ __all__ = [
     "profiles_plot",
     "resolution_plot",
     "save_run_figures",
+    "set_inline_formats",
     "spectrum_plot",
 ]
 
@@ -33,12 +42,76 @@ RC = {"font.size": 8, "axes.labelsize": 8, "axes.titlesize": 8, "legend.fontsize
       "xtick.labelsize": 7, "ytick.labelsize": 7, "lines.linewidth": 1.0}  # fmt: skip
 
 
+#: Formats a notebook shows figures in, by default (see :func:`set_inline_formats`).
+_INLINE_FORMATS = ("png",)
+#: Resolution of inline PNGs, dots per inch: sharp on high-density screens.
+INLINE_DPI = 150.0
+#: CSS pixels per inch the notebook lays a figure out with (Matplotlib's default figure dpi), so
+#: a figure takes its physical size on the page whatever its PNG resolution.
+_CSS_PX_PER_IN = 100.0
+_MIME = {"png": "image/png", "svg": "image/svg+xml"}
+
+
+def set_inline_formats(*formats: str) -> None:
+    """Choose how notebooks show figures: ``"png"`` (default), ``"svg"``, or both.
+
+    Only what IPython displays changes; scripts and saved files are unaffected. A single figure
+    can differ from the default through its ``inline_formats`` attribute.
+    """
+    bad = [f for f in formats if f not in _MIME]
+    if bad or not formats:
+        raise ValueError(f"inline formats: expected some of {sorted(_MIME)}, got {formats!r}")
+    global _INLINE_FORMATS
+    _INLINE_FORMATS = tuple(formats)
+
+
+class InlineFigure(Figure):
+    """A Matplotlib figure that IPython draws when a cell returns it.
+
+    A bare :class:`matplotlib.figure.Figure` shows as ``<Figure size ...>`` unless pyplot's
+    inline backend has registered it; this one renders itself on its own Agg canvas, so no
+    pyplot and no global figure manager are involved.
+
+    Attributes
+    ----------
+    inline_formats : tuple of str or None
+        ``"png"`` and/or ``"svg"`` for this figure; None follows :func:`set_inline_formats`.
+    """
+
+    inline_formats: tuple[str, ...] | None = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        FigureCanvasAgg(self)
+
+    def to_bytes(self, fmt: str = "png", *, dpi: float | None = None) -> bytes:
+        """The figure as ``fmt`` (``"png"``, ``"svg"``, ``"pdf"``) file content."""
+        buf = io.BytesIO()
+        self.savefig(buf, format=fmt, dpi=INLINE_DPI if dpi is None and fmt == "png" else dpi)
+        return buf.getvalue()
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        data, meta = {}, {}
+        width_in, height_in = self.get_size_inches()
+        for fmt in self.inline_formats or _INLINE_FORMATS:
+            mime = _MIME[fmt]
+            if (include and mime not in include) or (exclude and mime in exclude):
+                continue
+            if fmt == "png":
+                data[mime] = self.to_bytes("png")
+                meta[mime] = {"width": round(width_in * _CSS_PX_PER_IN),
+                              "height": round(height_in * _CSS_PX_PER_IN)}  # fmt: skip
+            else:
+                data[mime] = self.to_bytes("svg").decode("utf-8")
+        data["text/plain"] = repr(self)
+        return data, meta
+
+
 def _figure(width_in: float, height_in: float, **subplots):
     import matplotlib as mpl
-    from matplotlib.figure import Figure
 
     with mpl.rc_context(RC):
-        fig = Figure(figsize=(width_in, height_in), layout="constrained")
+        fig = InlineFigure(figsize=(width_in, height_in), layout="constrained")
         axes = fig.subplots(**subplots)
     return fig, axes
 
@@ -84,24 +157,26 @@ def heatmap(profiles, log=None, *, max_depth_um: float | None = None, vmax: floa
             ax2.set_ylabel("Current (mA)", color="tab:orange")
             ax2.tick_params(axis="y", colors="tab:orange")
         ax = axes[-1]
-        dens, label = _density(profiles)
-        t_edges = np.concatenate([profiles.time.values - profiles.real_time_s.values / 2,
-                                  [profiles.time.values[-1] + profiles.real_time_s.values[-1] / 2]])  # fmt: skip
-        d_edges = profiles.depth_edges.values
-        finite = dens[np.isfinite(dens)]
-        top = (
-            vmax
-            if vmax is not None
-            else (float(np.percentile(finite, 99.5)) if finite.size else 1.0)
-        )
-        mesh = ax.pcolormesh(_hours(t_edges), d_edges, np.nan_to_num(dens).T, cmap=CMAP, vmin=0.0, vmax=top,
-                             shading="flat", rasterized=True)  # fmt: skip
-        ax.set_ylim(max_depth_um if max_depth_um is not None else d_edges[-1], 0.0)
-        ax.set_xlabel("Time (h)")
-        ax.set_ylabel("Depth (µm)")
+        mesh, label = _density_mesh(ax, profiles, max_depth_um=max_depth_um, vmax=vmax)
         fig.colorbar(mesh, ax=ax, label=label, pad=0.01)
         fig.suptitle(profiles.attrs.get("run_name", ""), fontsize=8)
     return fig
+
+
+def _density_mesh(ax, profiles, *, max_depth_um=None, vmax=None):
+    """Li density vs time (h) and depth (µm, down) on ``ax``: the mesh and its colour label."""
+    dens, label = _density(profiles)
+    t_edges = np.concatenate([profiles.time.values - profiles.real_time_s.values / 2,
+                              [profiles.time.values[-1] + profiles.real_time_s.values[-1] / 2]])  # fmt: skip
+    d_edges = profiles.depth_edges.values
+    finite = dens[np.isfinite(dens)]
+    top = vmax if vmax is not None else (float(np.percentile(finite, 99.5)) if finite.size else 1.0)
+    mesh = ax.pcolormesh(_hours(t_edges), d_edges, np.nan_to_num(dens).T, cmap=CMAP, vmin=0.0, vmax=top,
+                         shading="flat", rasterized=True)  # fmt: skip
+    ax.set_ylim(max_depth_um if max_depth_um is not None else d_edges[-1], 0.0)
+    ax.set_xlabel("Time (h)")
+    ax.set_ylabel("Depth (µm)")
+    return mesh, label
 
 
 def profiles_plot(profiles, frames=None, *, max_depth_um: float | None = None):
