@@ -92,21 +92,36 @@ def _background(background, spectra: xr.Dataset, n_channels: int) -> np.ndarray:
 
 def _lowest_needed_keV(stack: Stack, detector: Detector, names, window_um) -> float:
     """Default lower end of the fitted energies: :data:`~ndp.model.response.FIT_MIN_KEV`, or
-    lower where the inventory window needs it.
+    lower where the inventory window needs it, or higher where the declared stack ends.
 
     The lowest energies are the least trustworthy (end of range, deepest layers), so they are
     left out, but never those of particles born inside the inventory window or within two
-    detector resolutions' worth of energy below its end.
+    detector resolutions' worth of energy below its end. Where particles born at the end of
+    the profiled region still escape, whatever lies behind it (more electrolyte, a cathode)
+    also sends particles, at energies the declared stack cannot produce: those are left out
+    too (:func:`_stack_floor_keV`), as long as the inventory window does not need them.
     """
     from .model.response import FIT_MIN_KEV
 
+    lowest = max(FIT_MIN_KEV, _stack_floor_keV(stack, detector, names))
     if window_um is None:
-        return FIT_MIN_KEV
-    lowest = FIT_MIN_KEV
+        return lowest
     for p in names:
         e = float(detected_energy(stack.to_array(p), min(float(window_um[1]), stack.region_thickness_um)))
         lowest = min(lowest, e - 2.0 * detector.resolution_keV)
     return max(lowest, 0.0)
+
+
+def _stack_floor_keV(stack: Stack, detector: Detector, names) -> float:
+    """Energy above which the declared stack explains every particle: 0 when no particle born
+    at the end of the profiled region escapes above the threshold, else the highest such
+    particle's energy plus two detector resolutions (keV)."""
+    floor = 0.0
+    for p in names:
+        e_end = float(detected_energy(stack.to_array(p), stack.region_thickness_um))
+        if e_end > detector.threshold_keV:
+            floor = max(floor, e_end + 2.0 * detector.resolution_keV)
+    return floor
 
 
 def _with_tail(stack: Stack, detector: Detector, names, edges: np.ndarray) -> np.ndarray:
@@ -454,6 +469,13 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
     else:
         upper = np.full(edges.size - 1, np.inf)
     # Small dense problems: one BLAS thread is several times faster than two fighting.
+    if fit_range_keV is None:
+        from .model.response import FIT_MIN_KEV
+
+        # A thinner window than declared lets the stack's end through at higher energy: keep
+        # a margin for the window scale's prior.
+        floor = _stack_floor_keV(stack, detector, names)
+        fit_range_keV = (max(FIT_MIN_KEV, floor + 2.0 * detector.resolution_keV if floor else 0.0), np.inf)
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector,
                     cal, edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
