@@ -30,7 +30,8 @@ def available_cores() -> int:
 
 
 @contextmanager
-def executor(jobs: int | None = None, *, scheduler: str | None = None) -> Iterator[Executor | None]:
+def executor(jobs: int | None = None, *, scheduler: str | None = None,
+             timeout_s: float = 10.0) -> Iterator[Executor | None]:
     """An executor for ``jobs`` local processes, or for a dask cluster; None for one job.
 
     Parameters
@@ -40,6 +41,8 @@ def executor(jobs: int | None = None, *, scheduler: str | None = None) -> Iterat
     scheduler : str, optional
         Address of a ``dask.distributed`` scheduler (``tcp://host:8786``): the blocks run on its
         workers instead (needs ``pip install distributed``); ``jobs`` is then ignored.
+    timeout_s : float
+        How long to wait for the scheduler to answer.
 
     Yields
     ------
@@ -52,7 +55,7 @@ def executor(jobs: int | None = None, *, scheduler: str | None = None) -> Iterat
             raise NdpError(f"--scheduler {scheduler}: running on a dask cluster needs "
                            "`pip install distributed`") from None  # fmt: skip
         try:
-            client = Client(scheduler, timeout="10s")
+            client = Client(scheduler, timeout=f"{timeout_s}s")
         except OSError as err:
             raise NdpError(f"--scheduler {scheduler}: no dask scheduler answers there ({err})") from None
         try:

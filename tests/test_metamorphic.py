@@ -196,6 +196,11 @@ def test_the_base_run_recovers_its_truth(base):
     np.testing.assert_allclose(t.plated_mAh_cm2, truth.plated_mAh_cm2, rtol=0.05)
     assert np.all(np.abs(t.li_efficiency - truth.li_efficiency) <= np.maximum(0.02, 2 * t.li_efficiency_err))
     np.testing.assert_allclose(t.charge_plated_mAh_cm2, truth.charge_plated_mAh_cm2, rtol=1e-3)
+    # ndp's own simulator and declared instrument: the fit must find the window it was given.
+    # (The spectrum ends 80 keV above the surface edge; a window fitted thinner once hid the
+    # surface Li beyond the last channel and read the deposit 8 µm deep.)
+    attrs = base["out"]["profiles"].attrs
+    assert abs(attrs["instrument_window_scale"] - 1.0) < 0.01, attrs["instrument_window_scale"]
 
 
 def test_doubling_the_area_halves_every_per_cm2_column(base, tmp_path):
@@ -233,35 +238,41 @@ def test_shifting_the_cycler_clock_by_a_known_offset_gives_the_same_table(base, 
     np.testing.assert_allclose(w["cycles"].plate_start_s - base["out"]["cycles"].plate_start_s, offset)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 10 open: half-length frames read 2.3 % less plated Li in "
-                   "cycle 1 (0.1913 vs 0.1959 mAh/cm2, 2.45 combined sigma; cycle 2 agrees): a "
-                   "count-dependent bias of the bounded, regularised inversion")
 def test_splitting_every_frame_in_two_keeps_the_inventory(base, tmp_path):
-    """Each frame's counts split into two half frames: the pairs' mean inventory is the frame's.
+    """The same cell measured in half-length frames: each pair sums to a whole frame.
 
-    The inventory is a rate (Li per cm², from counts per exposure), so two half frames average
-    to the whole; they are inverted separately, with twice the noise each, so the relation
-    holds to the inversion's noise-level non-linearity (positivity, smoothing), not exactly.
+    The half frames are simulated as what they are (each the average over its own half of the
+    time, with half the live time), and the whole frames are their sums, so both runs are
+    physically valid measurements of the same counts. (Thinning a whole frame's counts into
+    two would not be: both halves would carry the whole frame's time average.) The inventory
+    is a rate, so each pair's mean is its whole frame's; and the per-cycle results agree
+    within their errors (the frame-averaging fit resolves plating and stripping better with
+    the shorter frames, so not exactly).
     """
-    s = base["spectra"]
-    rng = np.random.default_rng(1)
-    first = rng.binomial(s.counts.values, 0.5)
-    counts = np.stack([first, s.counts.values - first], axis=1).reshape(-1, s.sizes["channel"])
-    half = np.timedelta64(int(FRAME_S / 2 * 1e9), "ns")
-    start = np.stack([s.start.values, s.start.values + half], axis=1).ravel()
-    split = _respectra(s, counts, np.repeat(s.live_time_s.values / 2, 2), np.repeat(s.real_time_s.values / 2, 2),
-                       start)  # fmt: skip
-    assert int(split.counts.sum()) == int(s.counts.sum())
-    v = _variant(base, tmp_path, spectra=split)
-    pv, pb = v["profiles"], base["out"]["profiles"]
-    assert pv.sizes["time"] == 2 * pb.sizes["time"]
-    pairs = pv.li_capacity.values.reshape(-1, 2).mean(axis=1)
-    # Frames holding Li: within 1 % or 2σ of the pair's mean.
-    err = np.hypot(pb.li_capacity_err.values, pv.li_capacity_err.values.reshape(-1, 2).mean(axis=1))
-    full = pb.li_capacity.values
+    cell = _cell()
+    stack = Stack((Material("Cu")(10.0), Material("PEO")(40.0, profiled=True)))
+    truth = cell.frame_profiles(FRAME_S / 2, np.linspace(0.0, 40.0, 801))
+    halves = simulate(stack, DET, CAL, truth, scale=Scale.from_beam(FLUX, 1.0, DET.solid_angle_sr),
+                      n_channels=2048, live_time_s=LIVE_S / 2, real_time_s=FRAME_S / 2,
+                      frame_s=FRAME_S / 2, start=np.datetime64(cell.start), seed=9).drop_vars("expected")  # fmt: skip
+    n = halves.sizes["frame"] // 2 * 2
+    halves = halves.isel(frame=slice(0, n))
+    pair = lambda a: a.reshape(n // 2, 2, *a.shape[1:]).sum(axis=1)  # noqa: E731
+    whole = _respectra(halves, pair(halves.counts.values), pair(halves.live_time_s.values),
+                       pair(halves.real_time_s.values), halves.start.values[::2])  # fmt: skip
+    assert int(whole.counts.sum()) == int(halves.counts.sum())
+    h = _variant(base, tmp_path / "halves", spectra=halves)
+    w = _variant(base, tmp_path / "whole", spectra=whole)
+    ph, pw = h["profiles"], w["profiles"]
+    assert ph.sizes["time"] == 2 * pw.sizes["time"]
+    pairs = ph.li_capacity.values.reshape(-1, 2).mean(axis=1)
+    full = pw.li_capacity.values
+    err = np.hypot(pw.li_capacity_err.values, ph.li_capacity_err.values.reshape(-1, 2).mean(axis=1))
     assert np.all(np.abs(pairs - full) <= np.maximum(0.01 * full, 2 * err))
-    # The per-cycle results agree within their errors (the frame-averaging fit sees other frames).
-    _assert_within_errors(v["cycles"], base["out"]["cycles"])
+    _assert_within_errors(h["cycles"], w["cycles"])
+    # And both find the truth.
+    for t in (h["cycles"], w["cycles"]):
+        np.testing.assert_allclose(t.plated_mAh_cm2, cell.truth.plated_mAh_cm2, rtol=0.05)
 
 
 def test_rerunning_gives_identical_outputs(base, tmp_path):

@@ -71,3 +71,20 @@ def test_executor_choices():
     assert available_cores() >= 1
     with pytest.raises(NdpError, match="--jobs"), executor(-1):
         pass
+
+
+def test_a_dask_cluster_gives_the_same_profiles(series):
+    """``ndp run --scheduler ADDRESS``: the blocks run on a dask.distributed cluster."""
+    distributed = pytest.importorskip("distributed")
+    spectra, stack, det, kwargs = series
+    alone = invert(spectra, stack, det, CAL, **kwargs)
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+    with cluster, executor(scheduler=cluster.scheduler_address) as ex:
+        on_dask = invert(spectra, stack, det, CAL, executor=ex, **kwargs)
+    _same(alone, on_dask)
+
+
+def test_no_scheduler_at_an_address_is_one_line():
+    pytest.importorskip("distributed")
+    with pytest.raises(NdpError, match="no dask scheduler answers"), executor(scheduler="tcp://127.0.0.1:9", timeout_s=1):
+        pass

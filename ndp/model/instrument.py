@@ -229,6 +229,13 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
     x_best = np.array([priors[n].nominal for n in names])
     if names:
         lo = np.array([_lowest(priors[n]) for n in names])
+        if "window_scale" in names:
+            k = names.index("window_scale")
+            floor = _visible_window_floor(stack, detector, calibration, n_ch, particles, window)
+            if floor > lo[k]:
+                lo[k] = floor
+                notes.append(f"instrument fit: window_scale kept >= {floor:.3f}, where the surface edge "
+                             "stays two resolutions below the spectrum's last channel")  # fmt: skip
         hi = np.array([priors[n].nominal + 4 * priors[n].tolerance for n in names])
         # Coordinate-wise bounded Brent: the two parameters act on different features (edge
         # position, edge width), so two sweeps reach the joint optimum in few evaluations.
@@ -269,6 +276,29 @@ def fit_instrument(counts: np.ndarray, exposure: float, stack: Stack, detector: 
 
 #: Surface contact: share of the densest near-surface Li the surface bins must hold.
 SURFACE_LOWER = 1.0 / 3.0
+
+
+def _visible_window_floor(stack: Stack, detector: Detector, calibration: Calibration, n_channels: int,
+                          particles, window: Parameter) -> float:  # fmt: skip
+    """Thinnest window scale whose surface edge the spectrum still shows.
+
+    A thinner window moves the surface edge up; beyond the last channel (plus two detector
+    resolutions) Li at the surface would send its particles where nothing is recorded, and the
+    fit could hide a gap between the window and the Li there, trading window thickness for
+    depth at no cost.
+    """
+    top = float(calibration(n_channels - 0.5)) - 2.0 * detector.resolution_keV
+
+    def excess(scale: float) -> float:
+        trial, _ = Instrument(scale, 1.0).apply(stack, detector)
+        return max(trial.to_array(p).surface_energy_keV for p in particles) - top
+
+    lo = _lowest(window)
+    if excess(lo) <= 0:
+        return lo
+    if excess(window.nominal) >= 0:
+        return window.nominal
+    return float(optimize.brentq(excess, lo, window.nominal, xtol=1e-4))
 
 
 def _lowest(p: Parameter) -> float:
