@@ -1,37 +1,59 @@
 """ndp: operando neutron depth profiling of lithium batteries.
 
 Spectra → energy → depth → Li density profiles → per-cycle Li efficiency → figures.
+
+The names below load on first use, so that ``import ndp`` (and ``ndp --help``) stays fast and
+never imports matplotlib, scipy or ipywidgets until something needs them:
+
+>>> import ndp
+>>> cu = ndp.Material("Cu")
+>>> stack = cu(10.0) | ndp.Material("Li")(30.0, profiled=True)
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from importlib import import_module
 
 from .errors import NdpError
-from .materials import Material, named_materials
-from .stopping import PARTICLES, Particle, get_particle
 
-try:
-    __version__ = version("ndp")
-except PackageNotFoundError:  # running from a source tree that was not installed
-    __version__ = "0.0.0+unknown"
+#: Public name → the module that defines it.
+_LAZY = {
+    "Material": "materials",
+    "named_materials": "materials",
+    "PARTICLES": "stopping",
+    "Particle": "stopping",
+    "get_particle": "stopping",
+    "Layer": "stack",
+    "Stack": "stack",
+    "Detector": "detector",
+    "Calibration": "calibration",
+    "read_spectra": "io",
+    "invert": "invert",
+    "fit_instrument": "invert",
+    "run": "pipeline",
+    "RunResult": "pipeline",
+    "load_result": "pipeline",
+    "explore": "explore",
+}
 
-__all__ = [
-    "PARTICLES",
-    "Material",
-    "NdpError",
-    "Particle",
-    "__version__",
-    "explore",
-    "get_particle",
-    "named_materials",
-]
+__all__ = ["NdpError", "__version__", *sorted(_LAZY)]
 
 
 def __getattr__(name):
-    # ndp.explore loads on first use: `import ndp` stays fast and never imports matplotlib or
-    # ipywidgets.
-    if name == "explore":
-        from .explore import explore
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
 
-        globals()["explore"] = explore  # the import bound the module to this name
-        return explore
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        try:
+            value = version("ndp")
+        except PackageNotFoundError:  # running from a source tree that was not installed
+            value = "0.0.0+unknown"
+    elif name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    # Bind it here: later lookups skip this function. (For ``explore`` this also replaces the
+    # submodule that importing it bound to the same name.)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
