@@ -92,3 +92,26 @@ def test_the_chosen_lambda_is_where_the_evidence_peaks():
     # The warm start handed to the series is the optimum at the chosen λ.
     obj.lam = obj.scale * choice.lam_rel
     assert solve(obj, choice.solutions[0]).iterations <= 3
+
+
+def test_another_window_from_the_knots_is_what_a_fit_for_it_gives():
+    """SeriesFit.window(other): the inventory and its error for a window the fit was not made
+    for, from the kept cumulative covariance, against a fit made for that window."""
+    from ndp.model.response import Response
+    from ndp.model.series import fit_series
+
+    obj, truth = _problem(5)
+    n = truth.size
+    edges = np.linspace(0.0, 15.0, n + 1)  # 0.5 µm bins: window ends on bin edges, and knots
+    roi = np.arange(obj.a.shape[0])
+    resp = Response(obj.a, edges, roi, roi, obj.a, ("triton",))
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(obj.a @ truth + obj.b, size=(4, roi.size)).astype(float)
+    bkg = np.broadcast_to(obj.b, counts.shape)
+    kw = {"upper": np.full(n, np.inf), "background": bkg, "lam_rel": 1e-2}
+    fit = fit_series(resp, counts, np.ones(4), window_um=(0.0, 7.5), **kw)
+    other = fit_series(resp, counts, np.ones(4), window_um=(2.5, 10.0), **kw)
+    value, err = fit.window((2.5, 10.0))
+    exact_value, exact_err = other.window((2.5, 10.0))
+    np.testing.assert_allclose(value, exact_value, rtol=1e-12)
+    np.testing.assert_allclose(err, exact_err, rtol=1e-4)
