@@ -60,6 +60,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "thickness_um": ("positive", True),
         "profiled": ("bool", False),
         "srim": ("paths", False),
+        "stopping": ("stopping", False),
     },
     "analysis": {
         "particles": ("particles", False),
@@ -260,6 +261,9 @@ class _Checker:
         elif kind == "regularization":
             need(value == "evidence" or (is_num and math.isfinite(value) and value > 0),
                  "'evidence' or a number > 0 (λ relative to the data's curvature)")  # fmt: skip
+        elif kind == "stopping":
+            need(value in ("auto", "corrected", "bragg"),
+                 "'auto' (NIST's compound table, else corrected), 'corrected' or 'bragg'")  # fmt: skip
         elif kind == "host_li":
             need(value in ("auto", "declared", "measured") or (is_num and math.isfinite(value) and value >= 0),
                  "'auto', 'declared', 'measured' or a Li density >= 0 in atoms/cm3")  # fmt: skip
@@ -299,10 +303,11 @@ class _Checker:
                 self.fail(f"{name}.{key}", "missing required key")
         return out
 
-    def material(self, key: str, value: Any, density: float | None, srim) -> Material:
+    def material(self, key: str, value: Any, density: float | None, srim,
+                 stopping: str = "auto") -> Material:  # fmt: skip
         try:
             if isinstance(value, str):
-                mat = Material(value, density)
+                mat = Material(value, density, stopping=stopping)
             elif isinstance(value, dict):
                 unknown = set(value) - {"mix", "by", "name"}
                 if unknown:
@@ -325,6 +330,7 @@ class _Checker:
                     by=value.get("by", "weight"),
                     density=density,
                     name=value.get("name"),
+                    stopping=stopping,
                 )
             else:
                 self.fail(
@@ -379,7 +385,8 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         key = f"sample.layers.{i}"
         lay = ck.section(key, raw, "layer")
         srim = [str((base / s) if not Path(s).is_absolute() else s) for s in lay.get("srim", ())]
-        mat = ck.material(f"{key}.material", lay["material"], lay.get("density"), srim)
+        mat = ck.material(f"{key}.material", lay["material"], lay.get("density"), srim,
+                          lay.get("stopping", "auto"))  # fmt: skip
         layers.append(
             Layer(
                 mat, lay["thickness_um"], profiled=lay.get("profiled", False), name=lay.get("name")

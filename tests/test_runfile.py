@@ -40,6 +40,16 @@ def test_mixture_material(good):
     assert cfg.stack.profiled.material.li_atoms_cm3 > 0
 
 
+@pytest.mark.parametrize("method", ["bragg", "corrected"])
+def test_a_layer_chooses_its_stopping_method(good, method):
+    text = good.replace(
+        'material = "Li"\ndensity = 0.534',
+        f'material = {{ mix = [["PEO", 0.9], ["LiTFSI", 0.1]], by = "weight" }}\nstopping = "{method}"',
+    )
+    cfg = parse_run(text, path="run.toml")
+    assert cfg.stack.profiled.material.stopping_method == method
+
+
 BROKEN = [
     ('thickness_um = 40.0', 'thickness_um = -4', 29, "sample.layers.1.thickness_um", "expected a number > 0, got -4"),
     ('thickness_um = 40.0', 'thickness_um = "40"', 29, "sample.layers.1.thickness_um", "expected a number > 0"),
