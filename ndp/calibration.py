@@ -11,6 +11,7 @@ Every fit reports its points, residuals and the detector resolution (FWHM, keV).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -128,14 +129,42 @@ def _gauss_fit(x: np.ndarray, y: np.ndarray, mu0: float, sigma0: float):
             f"calibration: peak near channel {mu0:.0f} is too close to the spectrum's end"
         )
     p0 = [max(ys.max() - np.median(ys), 1.0), mu0, sigma0, max(np.min(ys), 0.0), 0.0]
+    p, cov = _curve_fit(model, xs, ys, p0, f"the peak near channel {mu0:.0f}")
+    return _located(p, cov, mu0, sigma0, x.size, "peak")
+
+
+def _curve_fit(model, xs, ys, p0, what: str):
+    """Poisson-weighted least squares; a fit without a covariance is a fit that failed."""
     try:
-        p, cov = optimize.curve_fit(model, xs, ys, p0=p0, sigma=np.sqrt(np.maximum(ys, 1.0)),
-                                    absolute_sigma=True, maxfev=20000)  # fmt: skip
-    except (RuntimeError, optimize.OptimizeWarning) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", optimize.OptimizeWarning)
+            p, cov = optimize.curve_fit(model, xs, ys, p0=p0, sigma=np.sqrt(np.maximum(ys, 1.0)),
+                                        absolute_sigma=True, maxfev=20000)  # fmt: skip
+    except (RuntimeError, ValueError, optimize.OptimizeWarning) as exc:
+        raise NdpError(f"calibration: {what} could not be fitted ({exc})") from None
+    return p, cov
+
+
+def _located(p, cov, mu0: float, width0: float, n_channels: int, kind: str):
+    """(mu, mu_err, sigma) of a fitted peak or edge, or an NdpError when the fit found none.
+
+    A fit always returns numbers; they describe a peak only when its height stands out of the
+    noise (5σ), its position is known to better than its width and it stays where it was
+    looked for. Otherwise the spectrum has no such peak there, and saying so beats printing a
+    calibration built on noise.
+    """
+    err = np.sqrt(np.abs(np.diag(cov)))
+    mu, sig = float(p[1]), abs(float(p[2]))
+    where = f"calibration: no clear {kind} near channel {mu0:.0f}"
+    if not np.all(np.isfinite(p)) or not np.all(np.isfinite(err)):
+        raise NdpError(f"{where} (the fit did not converge)")
+    if not p[0] > 5 * err[0]:
         raise NdpError(
-            f"calibration: the peak near channel {mu0:.0f} could not be fitted ({exc})"
-        ) from None
-    return float(p[1]), float(np.sqrt(abs(cov[1, 1]))), abs(float(p[2]))
+            f"{where} (its height {p[0]:.3g} ± {err[0]:.2g} counts is not 5σ above the noise)"
+        )
+    if not (0 <= mu < n_channels and abs(mu - mu0) <= 3 * width0 + 2 and err[1] < max(sig, 1.0)):
+        raise NdpError(f"{where} (the fit wandered to channel {mu:.4g} ± {err[1]:.2g})")
+    return mu, float(err[1]), sig
 
 
 def _step_fit(x: np.ndarray, y: np.ndarray, mu0: float, width: float):
@@ -148,16 +177,14 @@ def _step_fit(x: np.ndarray, y: np.ndarray, mu0: float, width: float):
     # plateau's far (low-energy) end for standards thicker than a few resolution widths.
     lo, hi = int(max(mu0 - 5 * width, 0)), int(min(mu0 + 5 * width + 1, x.size))
     xs, ys = x[lo:hi], y[lo:hi]
+    if xs.size < 5:
+        raise NdpError(
+            f"calibration: the edge near channel {mu0:.0f} is too close to the spectrum's end"
+        )
     plateau = np.median(ys[: max(3, xs.size // 4)])
     p0 = [max(plateau, 1.0), mu0, width, max(np.median(ys[-max(3, xs.size // 4) :]), 0.0)]
-    try:
-        p, cov = optimize.curve_fit(model, xs, ys, p0=p0, sigma=np.sqrt(np.maximum(ys, 1.0)),
-                                    absolute_sigma=True, maxfev=20000)  # fmt: skip
-    except RuntimeError as exc:
-        raise NdpError(
-            f"calibration: the edge near channel {mu0:.0f} could not be fitted ({exc})"
-        ) from None
-    return float(p[1]), float(np.sqrt(abs(cov[1, 1]))), abs(float(p[2]))
+    p, cov = _curve_fit(model, xs, ys, p0, f"the edge near channel {mu0:.0f}")
+    return _located(p, cov, mu0, width, x.size, "edge")
 
 
 def _smooth(y: np.ndarray, width: float) -> np.ndarray:
@@ -192,11 +219,31 @@ def _width_guess(y: np.ndarray, ch: int) -> float:
 
 def _finish(rows, order: int, kind: str) -> CalibrationFit:
     df = pd.DataFrame(rows, columns=["label", "energy_keV", "channel", "channel_err", "sigma_ch"])
+    if np.any(np.diff(df.sort_values("energy_keV").channel.to_numpy()) <= 0):
+        raise NdpError(
+            "calibration: the peaks found do not rise in channel with energy "
+            f"(channels {', '.join(f'{c:.0f}' for c in df.channel)}); not this standard's spectrum?"
+        )
     cal = Calibration.from_points(df.channel, df.energy_keV, order)
+    e_min = float(df.energy_keV.min())
+    zero = float(cal(0.0))
+    # Channel 0 sits near 0 keV on every NDP chain (an offset of some tens of keV); an energy
+    # at channel 0 far below zero, or above the lowest line, means peaks matched to noise.
+    if not -0.5 * e_min < zero < e_min:
+        raise NdpError(
+            f"calibration: the fit puts channel 0 at {zero:.4g} keV (expected between "
+            f"{-0.5 * e_min:.4g} and {e_min:.4g}); the peaks found are not the standard's"
+        )
     df["fitted_keV"] = cal(df.channel)
     df["residual_keV"] = df.fitted_keV - df.energy_keV
     df["fwhm_keV"] = C.FWHM_PER_SIGMA * df.sigma_ch * cal.slope(df.channel)
     fwhm = float(np.average(df.fwhm_keV, weights=1.0 / np.maximum(df.channel_err, 1e-6) ** 2))
+    gap = float(np.min(np.diff(np.sort(df.energy_keV.to_numpy())))) if len(df) > 1 else np.inf
+    if not fwhm < 0.5 * gap:
+        raise NdpError(
+            f"calibration: fitted resolution {fwhm:.4g} keV FWHM is wider than half the "
+            f"{gap:.4g} keV between lines; these are not resolved peaks of the standard"
+        )
     return CalibrationFit(cal, df.drop(columns="sigma_ch"), fwhm, kind)
 
 
@@ -236,6 +283,13 @@ def fit_peaks(
         guess = np.asarray(channels, dtype=float)
         if guess.size != e.size:
             raise NdpError("calibration: give one approximate channel per peak energy")
+        outside = guess[~((guess >= 0) & (guess < y.size))]
+        if outside.size:
+            raise NdpError(
+                f"calibration: channel {outside[0]:g} is outside the spectrum (0 to {y.size - 1})"
+            )
+    if not np.all(np.isfinite(e) & (e > 0)):
+        raise NdpError(f"calibration: peak energies must be > 0 keV, got {energies_keV}")
     labels = labels or [f"{v:g} keV" for v in e]
     rows = []
     for lab, energy, g in zip(labels, e, guess, strict=True):
@@ -244,13 +298,29 @@ def fit_peaks(
     return _finish(rows, order, "peaks")
 
 
-def fit_b10(spectrum, *, order: int = 1, alpha_only: bool = False) -> CalibrationFit:
+def _detected(detector, particle: str, energy_keV: float) -> float:
+    """A line's detected energy: through the detector's dead layer, less its pulse-height defect."""
+    return (
+        float(energy_keV)
+        if detector is None
+        else float(detector.detected_keV(particle, energy_keV))
+    )
+
+
+def fit_b10(spectrum, *, order: int = 1, alpha_only: bool = False, detector=None) -> CalibrationFit:
     """Calibrate from a ¹⁰B standard: ⁷Li 840/1013 keV and α 1472/1776 keV peaks.
 
     The two strongest peaks are ⁷Li 840 and α 1472 keV (94 % branch); they fix a first scale
     from which the 6 % peaks are found, then all are fitted. ``alpha_only`` keeps the α peaks
     only (the ⁷Li ions suffer a pulse-height defect in silicon detectors).
+
+    With a ``detector`` (:class:`ndp.detector.Detector`) that has a dead layer or pulse-height
+    defects, the α lines are fitted at their detected energies
+    (:meth:`~ndp.detector.Detector.detected_keV`), so the calibration is in detected energy and
+    transfers to tritons; the ⁷Li lines, which ndp has no model for, are then left out.
     """
+    if detector is not None and detector.has_pulse_effects:
+        alpha_only = True
     y = _counts(spectrum)
     x = np.arange(y.size, dtype=float)
     lines = C.B10_LINES_KEV
@@ -264,12 +334,20 @@ def fit_b10(spectrum, *, order: int = 1, alpha_only: bool = False) -> Calibratio
         if not 0 < g < y.size - 1:
             raise NdpError(f"calibration: {name} ({lines[name]:g} keV) falls outside the spectrum")
         mu, err, sig = _gauss_fit(x, y, g, _width_guess(y, int(ch1472)))
-        rows.append((name, lines[name], mu, err, sig))
+        energy = (
+            _detected(detector, "alpha", lines[name]) if name.startswith("alpha") else lines[name]
+        )
+        rows.append((name, energy, mu, err, sig))
     return _finish(rows, order, "b10")
 
 
-def fit_li6(spectrum, *, energies_keV=(C.ALPHA_ENERGY_KEV, C.TRITON_ENERGY_KEV)) -> CalibrationFit:
-    """Calibrate from a thin ⁶Li standard: the α and triton surface edges (linear)."""
+def fit_li6(spectrum, *, energies_keV=(C.ALPHA_ENERGY_KEV, C.TRITON_ENERGY_KEV),
+            detector=None) -> CalibrationFit:  # fmt: skip
+    """Calibrate from a thin ⁶Li standard: the α and triton surface edges (linear).
+
+    With a ``detector``, each edge is fitted at its detected energy (dead layer and the
+    particle's pulse-height defect, :meth:`ndp.detector.Detector.detected_keV`).
+    """
     y = _counts(spectrum)
     x = np.arange(y.size, dtype=float)
     s = _smooth(y, 3.0)
@@ -283,5 +361,5 @@ def fit_li6(spectrum, *, energies_keV=(C.ALPHA_ENERGY_KEV, C.TRITON_ENERGY_KEV))
     rows = []
     for label, energy, g in zip(("alpha_edge", "triton_edge"), energies_keV, edges, strict=True):
         mu, err, sig = _step_fit(x, y, float(g), max(_width_guess(d, int(g)), 2.0))
-        rows.append((label, float(energy), mu, err, sig))
+        rows.append((label, _detected(detector, label.split("_")[0], energy), mu, err, sig))
     return _finish(rows, 1, "li6")

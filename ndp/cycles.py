@@ -16,7 +16,15 @@ import pandas as pd
 
 from .errors import NdpError
 
-__all__ = ["cycles", "half_cycles"]
+__all__ = ["COUNTER_TOLERANCE", "cycles", "half_cycles"]
+
+#: Largest relative difference between ∫I dt and the cycler's counters for one half cycle
+#: before the counters' charge is used instead (see :func:`half_cycles`).
+COUNTER_TOLERANCE = 0.01
+
+#: Fewest logged rows per counter reset (on average over a half cycle) for the counters'
+#: charge to stand in for ∫I dt.
+MIN_ROWS_PER_COUNT = 5
 
 _CAPACITY_COLUMNS = ("capacity_mAh", "charge_capacity_mAh", "discharge_capacity_mAh")
 
@@ -33,24 +41,52 @@ def _default_dead_band(current: np.ndarray) -> float:
     return 0.02 * float(np.median(active))
 
 
-def _cycler_increments(log: pd.DataFrame) -> np.ndarray | None:
-    """Charge the cycler counted between consecutive rows, mAh (≥ 0), from its capacity columns.
+def _cycler_increments(log: pd.DataFrame) -> tuple[np.ndarray | None, np.ndarray | None]:
+    """Charge the cycler counted between consecutive rows, mAh (≥ 0), from its capacity columns,
+    and where a counter reset (both None without counters).
 
     Counters may reset per step, half cycle or cycle, and may be signed; a drop in magnitude is
-    a reset, after which the new value is the increment.
+    a reset, after which the new value is the increment (what ran after the last row logged
+    before the reset is lost: a counter resetting every row or two has lost most of it).
     """
     split = [c for c in ("charge_capacity_mAh", "discharge_capacity_mAh") if c in log]
     # Separate charge and discharge counters, or else the combined one: never both.
     cols = split or [c for c in ("capacity_mAh",) if c in log]
     if not cols:
-        return None
+        return None, None
     inc = np.zeros(len(log))
+    reset = np.zeros(len(log), dtype=bool)
     for c in cols:
         v = np.abs(log[c].to_numpy(dtype=float))
         v = np.nan_to_num(v)
         d = np.diff(v, prepend=v[0])
         inc += np.where(d >= 0, d, v)
-    return inc
+        reset |= d < 0
+    return inc, reset
+
+
+def _row_charges(
+    t: np.ndarray, i: np.ndarray, s: np.ndarray, *, interval_mean: bool = False
+) -> np.ndarray:
+    """Charge passed in the interval ending at each row, mAh (signed; 0 for the first row).
+
+    ``interval_mean``: each row's current is the mean over the interval that ends at it
+    (BioLogic's ``<I>``, whose ``dq`` is exactly that current times the interval), not a sample;
+    the row's own current then gives its interval's charge.
+
+    A cycler logs a row at the end of each step and the first row of the next step after it
+    switched, so an interval belongs to the state of the row that ends it, as EC-Lab's ``dq``
+    and the capacity counters of every cycler book it: inside a run of one sign, the trapezoid;
+    into a rest row, nothing (the current was off, however long the gap before the rest row
+    was logged); into the first row of a step, that row's current. Integrating the earlier
+    row's current across a step change instead books a whole logging gap of the last step
+    into the rest that followed it.
+    """
+    dt_h = np.diff(t) / 3600.0
+    same = s[1:] == s[:-1]
+    inside = i[1:] if interval_mean else 0.5 * (i[1:] + i[:-1])
+    q = np.where(s[1:] == 0, 0.0, np.where(same, inside, i[1:])) * dt_h
+    return np.concatenate([[0.0], q])
 
 
 def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating: str = "negative",
@@ -72,8 +108,18 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
     -------
     pandas.DataFrame
         One row per half cycle: ``half_cycle``, ``kind`` ("plate"/"strip"), ``start_s``,
-        ``end_s``, ``charge_mAh`` (|∫I dt|), ``cycler_charge_mAh`` (from the cycler's capacity
-        counters, NaN without), ``mean_current_mA``, ``first_row``, ``last_row``.
+        ``end_s``, ``charge_mAh`` (the charge to use), ``integrated_mAh`` (|∫I dt|),
+        ``cycler_charge_mAh`` (from the cycler's capacity counters, NaN without),
+        ``charge_source`` ("current" or "counters"), ``mean_current_mA``, ``first_row``,
+        ``last_row``. ``attrs["notices"]``: one line per thing the caller must say (charges
+        taken from the counters).
+
+    Notes
+    -----
+    ``charge_mAh`` is ∫I dt, unless the cycler's own counters disagree with it by more than
+    :data:`COUNTER_TOLERANCE` for that half cycle: a log too sparse (decimated, or half cycles
+    of a few rows) to integrate, whose counters the instrument kept at its own fast rate. Then
+    ``charge_mAh`` is the counters' charge, and ``attrs["notices"]`` says so.
     """
     if plating not in ("negative", "positive"):
         raise NdpError(f"plating: expected 'negative' or 'positive', got {plating!r}")
@@ -84,8 +130,12 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
     i = log["current_mA"].to_numpy(dtype=float)
     if t.size < 2:
         raise NdpError("cycler log: fewer than two rows")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(i))):
+        raise NdpError("cycler log: times and currents must be finite numbers")
     if np.any(np.diff(t) < 0):
         raise NdpError("cycler log: time goes backwards")
+    if dead_band_mA is not None and not (np.isfinite(dead_band_mA) and dead_band_mA >= 0):
+        raise NdpError(f"dead band: expected a current >= 0 mA, got {dead_band_mA}")
     db = _default_dead_band(i) if dead_band_mA is None else float(dead_band_mA)
     s = _signs(i, db)
     nz = np.flatnonzero(s != 0)
@@ -96,13 +146,9 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
     run_first = nz[np.concatenate([[0], change + 1])]
     run_last = nz[np.concatenate([change, [nz.size - 1]])]
 
-    # Charge per interval between rows: trapezoids inside a run of one sign; across a change of
-    # sign (a step switching), the current of the earlier row, so no charge leaks across.
-    dt_h = np.diff(t) / 3600.0
-    same = s[1:] == s[:-1]
-    q = np.where(same, 0.5 * (i[1:] + i[:-1]), i[:-1]) * dt_h  # interval k: rows k → k+1
-    q_cum = np.concatenate([[0.0], np.cumsum(q)])
-    inc = _cycler_increments(log)
+    q_row = _row_charges(t, i, s, interval_mean=log.attrs.get("current") == "interval mean")
+    q_cum = np.cumsum(q_row)
+    inc, reset = _cycler_increments(log)
     inc_cum = None if inc is None else np.cumsum(inc)
 
     rows = []
@@ -111,12 +157,11 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
         if b - a + 1 < min_points:
             continue
         sign = s[a]
-        # The intervals from the run's first to its last row; the one leading into the first row
-        # starts in a rest or the other sign, and by the rule above carries no charge of this run.
-        charge = abs(q_cum[b] - q_cum[a])
-        # The cycler's counters: increments are credited to the row that reports them, so the
-        # first row's own increment (a step's opening point) belongs to this run too.
+        # Charges are credited to the row that ends their interval, as the cyclers' own
+        # counters are: the run's rows a … b hold its charge, the first row's included.
+        charge = abs(q_cum[b] - q_cum[a] + q_row[a])
         cyc = np.nan if inc_cum is None else float(inc_cum[b] - inc_cum[a] + inc[a])
+        resets = 0 if reset is None else int(np.count_nonzero(reset[a + 1 : b + 1]))
         rows.append({
             "kind": "plate" if sign == plate_sign else "strip",
             # A run opening after a rest started when the rest ended: the last rest row's time.
@@ -124,6 +169,7 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
             "end_s": t[b],
             "charge_mAh": charge,
             "cycler_charge_mAh": cyc,
+            "counter_resets": resets,
             "mean_current_mA": float(np.mean(i[a : b + 1])),
             "first_row": int(a),
             "last_row": int(b),
@@ -140,12 +186,42 @@ def half_cycles(log: pd.DataFrame, *, dead_band_mA: float | None = None, plating
             out.loc[j, "last_row"] = out.last_row.iloc[k]
             out.loc[j, "charge_mAh"] += out.charge_mAh.iloc[k]
             out.loc[j, "cycler_charge_mAh"] += out.cycler_charge_mAh.iloc[k]
+            out.loc[j, "counter_resets"] += out.counter_resets.iloc[k] + 1
         else:
             keep.append(k)
     out = out.iloc[keep].reset_index(drop=True)
     out.insert(0, "half_cycle", np.arange(len(out)))
+    out.insert(5, "integrated_mAh", out.charge_mAh.to_numpy())
+    cyc = out.cycler_charge_mAh.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.abs(out.integrated_mAh.to_numpy() / cyc - 1)
+    flagged = np.isfinite(cyc) & (cyc > 0) & ~(rel <= COUNTER_TOLERANCE)
+    # Counters that reset every few rows lost what ran between each step's last logged row and
+    # its end: then neither number is the charge.
+    rows = (out.last_row - out.first_row + 1).to_numpy()
+    lost = flagged & (rows < MIN_ROWS_PER_COUNT * (out.counter_resets.to_numpy() + 1))
+    used = flagged & ~lost
+    out["charge_mAh"] = np.where(lost, np.nan, np.where(used, cyc, out.integrated_mAh))
+    out.insert(
+        7, "charge_source", np.where(lost, "unresolved", np.where(used, "counters", "current"))
+    )
+    out = out.drop(columns="counter_resets")
+    notices = []
+    for mask, what in ((used, "their charges are the cycler's counters'"),
+                       (lost, "and the counters reset every few rows: the log is too sparse to give "
+                              "their charge, left out (NaN)")):  # fmt: skip
+        if mask.any():
+            which = ", ".join(str(k) for k in np.flatnonzero(mask)[:10]) + (
+                " …" if mask.sum() > 10 else ""
+            )
+            worst = float(np.nanmax(np.where(mask, rel, np.nan)))
+            notices.append(
+                f"half cycle(s) {which}: ∫I dt differs from the cycler's own counters by up to "
+                f"{100 * worst:.3g} % (> {COUNTER_TOLERANCE:.0%}); {what}"
+            )
     out.attrs["dead_band_mA"] = db
     out.attrs["plating"] = plating
+    out.attrs["notices"] = notices
     return out
 
 

@@ -14,10 +14,14 @@ import numpy as np
 import xarray as xr
 
 from .errors import FileFormatError, NdpError
-from .io._spectra import make_spectra
+from .io._spectra import MAX_CHANNELS, make_spectra
 from .io.listmode import EventChunk, in_time_order
 
-__all__ = ["frame_events"]
+__all__ = ["MAX_FRAMES", "frame_events"]
+
+#: Most frames one list-mode file may be cut into (a week in 10-s frames). More means a corrupt
+#: time stamp or a mistaken frame_s, refused before the counts array is allocated.
+MAX_FRAMES = 100_000
 
 
 class _Accumulator:
@@ -115,6 +119,25 @@ def _add_general(acc, t, c, d, det_ids, detectors, frame_s, edges, nc, n_det):
     acc.counts[:n_det, f_lo : f_hi + 1, :] += hist
 
 
+def _guard(ch: EventChunk, source, t_max: float, frame_s: float | None, n_channels: int | None):
+    """Refuse, before allocating, frame and channel counts that only corrupt data can ask for."""
+    if frame_s is not None and t_max / frame_s >= MAX_FRAMES:
+        i = int(np.argmax(ch.time_s == t_max)) if ch.time_s.size else 0
+        line = ch.line + i if ch.line is not None else None
+        raise FileFormatError(
+            source, f"event {ch.first + i}: time {t_max:.9g} s makes {t_max / frame_s:.3g} frames of "
+            f"{frame_s:g} s; expected at most {MAX_FRAMES} (a corrupt time stamp or a too short frame_s?)", line,
+        )  # fmt: skip
+    if n_channels is None and ch.channel.size and int(ch.channel.max()) >= MAX_CHANNELS:
+        i = int(np.argmax(ch.channel))
+        line = ch.line + i if ch.line is not None else None
+        raise FileFormatError(
+            source,
+            f"event {ch.first + i}: channel {ch.channel[i]}; expected 0 <= channel < {MAX_CHANNELS}",
+            line,
+        )
+
+
 def frame_events(
     chunks: Iterable[EventChunk],
     *,
@@ -175,6 +198,10 @@ def frame_events(
             raise NdpError("boundaries_s: expected at least two increasing times in s")
     if detectors not in ("sum", "separate"):
         raise NdpError(f"detectors: expected 'sum' or 'separate', got {detectors!r}")
+    if n_channels is not None and not 0 < n_channels <= MAX_CHANNELS:
+        raise NdpError(f"n_channels: expected 1 to {MAX_CHANNELS}, got {n_channels}")
+    if edges is not None and edges.size - 1 > MAX_FRAMES:
+        raise NdpError(f"boundaries_s: {edges.size - 1} frames; expected at most {MAX_FRAMES}")
 
     acc = _Accumulator(1, n_channels or 1)
     det_ids: dict[int, int] = {}
@@ -190,6 +217,7 @@ def frame_events(
             for det in [d0] if single else np.unique(d):
                 det_ids.setdefault(int(det), len(det_ids))
         t_max = max(t_max, float(t[-1]) if single else float(t.max()))
+        _guard(ch, source, t_max, frame_s, n_channels)
         nc = n_channels or int(1 << int(np.ceil(np.log2(max(int(c.max()) + 1, 2)))))
         n_det = len(det_ids) if detectors == "separate" else 1
         try:

@@ -28,6 +28,7 @@ __all__ = [
     "detected_energy",
     "energy_slope",
     "max_depth",
+    "prepend_window",
     "region_paths",
 ]
 
@@ -66,17 +67,9 @@ class CompiledStack:
 
     @classmethod
     def from_stack(cls, stack, particle: str | Particle) -> CompiledStack:
-        import periodictable
-
         p = get_particle(particle)
         window, region = stack.window, stack.region
-
-        def zx(material):
-            items = material.atom_fractions.items()
-            z = np.array([periodictable.elements.symbol(s).number for s, _ in items], float)
-            x = np.array([f for _, f in items])
-            return z, x
-
+        zx = _element_fractions
         thick = np.array([layer.thickness_um for layer in region], dtype=float)
         return cls(
             particle=p,
@@ -98,6 +91,42 @@ class CompiledStack:
     def surface_energy_keV(self) -> float:
         """Detected energy of a particle born at depth 0 at normal emission, keV."""
         return float(detected_energy(self, 0.0))
+
+
+def _element_fractions(material) -> tuple[np.ndarray, np.ndarray]:
+    """Element Z and atom fractions of a material, for straggling."""
+    import periodictable
+
+    items = material.atom_fractions.items()
+    z = np.array([periodictable.elements.symbol(s).number for s, _ in items], float)
+    x = np.array([f for _, f in items])
+    return z, x
+
+
+def prepend_window(
+    cs: CompiledStack, curve: StoppingCurve, thickness_um: float, material
+) -> CompiledStack:
+    """``cs`` with one more window layer on the detector side (e.g. the detector's dead layer).
+
+    Parameters
+    ----------
+    cs : CompiledStack
+    curve : StoppingCurve
+        The layer's stopping for ``cs.particle``.
+    thickness_um : float
+    material : Material
+        For the layer's elements (straggling).
+    """
+    return CompiledStack(
+        particle=cs.particle,
+        energy0_keV=cs.energy0_keV,
+        window=(curve, *cs.window),
+        window_um=np.concatenate([[float(thickness_um)], cs.window_um]),
+        region=cs.region,
+        region_um=cs.region_um,
+        region_top_um=cs.region_top_um,
+        bohr=(_element_fractions(material), *cs.bohr),
+    )
 
 
 def birth_layer(cs: CompiledStack, depth_um) -> np.ndarray:

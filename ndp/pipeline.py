@@ -11,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -161,7 +159,7 @@ def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
 
     ref = _expand(cfg, "calibration", [cfg.calibration])
     inputs += ref
-    fit = (fit_b10 if cfg.calibration_standard == "b10" else fit_li6)(read_spectra(ref))
+    fit = (fit_b10 if cfg.calibration_standard == "b10" else fit_li6)(read_spectra(ref), detector=cfg.detector)
     return fit.calibration
 
 
@@ -343,14 +341,22 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
 
 
 def _check_output(out_dir: Path, inputs: list[Path], force: bool) -> None:
+    from ._fileio import lock_output
+
+    real = out_dir.resolve()  # links resolved: a link into an input folder is that folder
     for p in inputs:
-        if out_dir == p or out_dir in p.resolve().parents:
+        if real == p.resolve() or real in p.resolve().parents:
             raise NdpError(
                 f"--output {out_dir}: holds the input {p}; choose another folder (inputs are never written)"
             )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise NdpError(f"--output {out_dir}: is a file; expected a folder (files are never replaced)")
+    lock = lock_output(out_dir)  # held until _write has swapped the outputs in
     if out_dir.exists() and not force:
+        lock.release()
         raise NdpError(f"{out_dir} exists; use --force to replace its outputs")
     if out_dir.exists() and not (out_dir / "profiles.nc").exists() and any(out_dir.iterdir()):
+        lock.release()
         raise NdpError(
             f"{out_dir} exists and is not an ndp output folder; choose another (it is never emptied)"
         )
@@ -406,7 +412,12 @@ def _summary(result: RunResult) -> str:
                 for c, e in zip(t.cycle, t.li_efficiency_err, strict=True)
                 if np.isfinite(e)
             )
-            lines.append(f"Li efficiency 1σ: {errs}")
+            if errs:  # no cycle with both halves: nothing to say, not an empty line
+                lines.append(f"Li efficiency 1σ: {errs}")
+        if result.log is not None and result.log.attrs.get("dropped_rows"):
+            lines.append(f"cycler log: {result.log.attrs['dropped_rows']} row(s) without a readable time or current skipped")
+        if result.halves is not None:
+            lines += [f"cycler log: {n}" for n in result.halves.attrs.get("notices", [])]
     else:
         lines.append("No cycler log: no per-cycle table.")
     lines.append("")
@@ -417,9 +428,9 @@ def _summary(result: RunResult) -> str:
 
 
 def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None:
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
+    from ._fileio import _HELD, publish_folder
+
+    def build(tmp: Path) -> None:
         result.profiles.to_netcdf(tmp / "profiles.nc", engine="h5netcdf")
         result.cycles.to_csv(tmp / "cycles.csv", index=False, float_format="%.6g")
         (tmp / "summary.txt").write_text(_summary(result), encoding="utf-8")
@@ -427,19 +438,9 @@ def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None
             from .plot import save_run_figures
 
             save_run_figures(result, tmp / "figures")
-        # Everything is written: swap it in.
-        old = None
-        if out_dir.exists():
-            old = out_dir.with_name(f".{out_dir.name}.old")
-            if old.exists():
-                shutil.rmtree(old)
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+
+    # The lock _check_output took; publish_folder swaps the outputs in whole and releases it.
+    publish_folder(out_dir, build, lock=_HELD.get(str(out_dir)))
     result.output = out_dir
     result.figures = sorted((out_dir / "figures").glob("*.png")) if figures else []
 

@@ -4,10 +4,13 @@ The energy spread at the detector of particles born at one depth has four parts,
 quadrature (variances, keV²):
 
 * detector: (FWHM/2.3548)²;
-* straggling in every layer crossed: Bohr's Ω² = 4π Z₁² e⁴ N Z₂ s, reduced at low velocity by
-  the Lindhard–Scharff factor L(χ)/2 (χ = v²/(Z₂v₀²), capped at 1), and carried to the detector
-  through the later layers by (S(E_out)/S(E))², which widens or narrows it as the particle slows;
-* the collimator's angular spread: the variance of E_det over the accepted emission angles;
+* straggling in every layer crossed (the detector's dead layer included): Bohr's
+  Ω² = 4π Z₁² e⁴ N Z₂ s times the chosen model's correction (:mod:`ndp.straggling`; by default
+  the Lindhard–Scharff factor), and carried to the detector through the later layers by
+  (S(E_out)/S(E))², which widens or narrows it as the particle slows;
+* the collimator's angular spread: the variance of E_det over the accepted emission angles
+  (the response matrix integrates the cone exactly, :mod:`ndp.forward`; here it is summarised
+  by its variance);
 * the channel width w: w²/12.
 
 The depth resolution (FWHM, µm) is the energy FWHM divided by |dE_det/dx| at normal emission.
@@ -19,7 +22,7 @@ import numpy as np
 import xarray as xr
 
 from . import constants as C
-from .detector import Detector, angular_quadrature
+from .detector import Detector, angular_quadrature, compile_stack
 from .kinematics import (
     CompiledStack,
     detected_energy,
@@ -29,15 +32,9 @@ from .kinematics import (
     require_escape,
 )
 from .stopping import StoppingCurve, get_particle
+from .straggling import DEFAULT_MODEL, bohr_ratio
 
-__all__ = ["depth_resolution", "depth_scale", "straggling_variance"]
-
-
-def _lindhard_scharff(energy_keV: np.ndarray, mass_u: float, z2: np.ndarray) -> np.ndarray:
-    """Low-velocity reduction of Bohr straggling, L(χ)/2 capped at 1; broadcasts over z2."""
-    chi = (np.maximum(energy_keV, 0.0) / mass_u / C.BOHR_VELOCITY_KEV_PER_U)[..., None] / z2
-    ls = 0.5 * (1.36 * np.sqrt(chi) - 0.016 * chi**1.5)
-    return np.clip(ls, 0.0, 1.0)
+__all__ = ["depth_resolution", "depth_scale", "escaping_particles", "straggling_variance"]
 
 
 def _cross_layer(
@@ -46,19 +43,19 @@ def _cross_layer(
     e: np.ndarray,
     var: np.ndarray,
     path_um: np.ndarray,
-    z1: int,
-    mass_u: float,
+    particle,
     n_sub: int,
+    model: str,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Carry energy and variance across one layer of path ``path_um`` in ``n_sub`` steps."""
     z2, x = zx
     # Bohr's Ω² per µm of this material: 4πe⁴ Z1² Σ xᵢ Zᵢ · atoms per (1e15/cm²) per µm.
-    per_um = C.BOHR_KEV2_PER_1E15 * z1**2 * curve.atoms_cm3 * 1e-19
+    per_um = C.BOHR_KEV2_PER_1E15 * particle.z**2 * curve.atoms_cm3 * 1e-19
     ds = path_um / n_sub
     for _ in range(n_sub):
         e_mid = curve.energy_after(e, 0.5 * ds)
         e_out = curve.energy_after(e, ds)
-        factor = np.sum(x * z2 * _lindhard_scharff(e_mid, mass_u, z2), axis=-1)
+        factor = np.sum(x * z2 * bohr_ratio(model, e_mid, particle.mass_u, particle.z, z2), axis=-1)
         with np.errstate(divide="ignore", invalid="ignore"):
             s_out = curve.stopping(e_out)
             carry = np.where(e_out > 0, (s_out / curve.stopping(e)) ** 2, np.nan)
@@ -71,38 +68,42 @@ def _cross_layer(
 
 
 def straggling_variance(
-    cs: CompiledStack, depth_um, cos_theta: float = 1.0, n_sub: int = 24
+    cs: CompiledStack, depth_um, cos_theta=1.0, n_sub: int = 24, *, model: str = DEFAULT_MODEL
 ) -> np.ndarray:
     """Energy-straggling variance at the detector, keV², for reactions at ``depth_um``.
 
     Parameters
     ----------
     cs : CompiledStack
-    depth_um : array_like of shape (N,)
-    cos_theta : float
+    depth_um : array_like
+    cos_theta : array_like
+        Cosine of the emission angle; broadcasts with ``depth_um`` (shapes (N, 1) and (1, M)
+        give an (N, M) map).
     n_sub : int
         Sub-steps per layer.
+    model : {"lindhard-scharff", "bohr", "chu", "yang"}
+        Straggling model (:mod:`ndp.straggling`).
 
     Returns
     -------
-    ndarray of shape (N,)
+    ndarray of the broadcast shape (at least 1-D)
         NaN where the particle does not reach the detector.
     """
     depth = np.atleast_1d(np.asarray(depth_um, dtype=float))
+    cos = np.asarray(cos_theta, dtype=float)
+    shape = np.broadcast(depth, cos).shape
     p = cs.particle
-    e = np.full(depth.shape, cs.energy0_keV)
-    var = np.zeros(depth.shape)
+    e = np.full(shape, cs.energy0_keV)
+    var = np.zeros(shape)
     n_w = len(cs.window)
     region_bohr = cs.bohr[n_w:]
-    for curve, path, zx in zip(reversed(cs.region), region_paths(cs, depth, cos_theta),
+    for curve, path, zx in zip(reversed(cs.region), region_paths(cs, depth, cos),
                                reversed(region_bohr), strict=True):  # fmt: skip
-        e, var = _cross_layer(curve, zx, e, var, path, p.z, p.mass_u, n_sub)
+        e, var = _cross_layer(curve, zx, e, var, np.broadcast_to(path, shape), p, n_sub, model)
     for curve, t, zx in zip(
         reversed(cs.window), reversed(cs.window_um), reversed(cs.bohr[:n_w]), strict=True
     ):
-        e, var = _cross_layer(
-            curve, zx, e, var, np.full(depth.shape, t / cos_theta), p.z, p.mass_u, n_sub
-        )
+        e, var = _cross_layer(curve, zx, e, var, np.broadcast_to(t / cos, shape), p, n_sub, model)
     return var
 
 
@@ -114,8 +115,11 @@ def depth_resolution(
     Parameters
     ----------
     cs : CompiledStack
+        With the detector's dead layer, if any (:func:`ndp.detector.compile_stack`).
     depth_um : array_like of shape (N,)
     detector : Detector
+        Its straggling model and ``straggling_scale`` apply, and ``energy_keV`` is the
+        detected energy (after the pulse-height defect).
     n_angles : int
         Quadrature nodes over the collimator's acceptance.
 
@@ -127,10 +131,10 @@ def depth_resolution(
         ``resolution_keV`` (FWHM); ``resolution_um`` (FWHM depth resolution).
     """
     depth = np.atleast_1d(np.asarray(depth_um, dtype=float))
-    energy = detected_energy(cs, depth)
+    energy = detector.pulse_height_keV(cs.particle, detected_energy(cs, depth))
     slope = energy_slope(cs, depth)
     s_det = np.full(depth.shape, (detector.resolution_keV / C.FWHM_PER_SIGMA) ** 2)
-    s_str = straggling_variance(cs, depth)
+    s_str = straggling_variance(cs, depth, model=detector.straggling) * detector.straggling_scale**2
     cos, w = angular_quadrature(detector.acceptance_half_angle_deg, n_angles)
     e_ang = detected_energy(cs, depth[:, None], cos[None, :])
     mean = e_ang @ w
@@ -154,22 +158,28 @@ def depth_resolution(
     }
 
 
+def deposit_threshold_keV(detector: Detector, particle) -> float:
+    """Deposited energy whose pulse reaches the threshold: threshold + pulse-height defect, keV."""
+    return float(detector.threshold_keV + detector.pulse_height_defect_keV(particle))
+
+
 def escaping_particles(stack, detector: Detector, particles="auto") -> list[str]:
     """The particles to use: ``"auto"`` keeps those that leave the stack above threshold."""
     if isinstance(particles, str) and particles != "auto":
         particles = [particles]
+
+    def surface(name):
+        cs = compile_stack(stack, name, detector)
+        return float(detector.pulse_height_keV(name, detected_energy(cs, 0.0)))
+
     if particles == "auto":
-        out = [
-            name
-            for name in ("alpha", "triton")
-            if detected_energy(stack.to_array(name), 0.0) > detector.threshold_keV
-        ]
+        out = [name for name in ("alpha", "triton") if surface(name) > detector.threshold_keV]
         if not out:
-            require_escape(stack.to_array("triton"), detector.threshold_keV)
+            require_escape(compile_stack(stack, "triton", detector), detector.threshold_keV)
         return out
     names = [get_particle(p).name for p in particles]
     for name in names:
-        require_escape(stack.to_array(name), detector.threshold_keV)
+        require_escape(compile_stack(stack, name, detector), deposit_threshold_keV(detector, name))
     return names
 
 
@@ -199,7 +209,11 @@ def depth_scale(
     xarray.Dataset
         Dims ``particle``, ``depth`` (µm). Variables ``energy_keV``, ``dE_dx_keV_um``,
         ``resolution_um``, ``resolution_keV`` (NaN beyond a particle's escape depth) and
-        ``depth_areal`` (10¹⁵ atoms/cm²) and ``max_depth_um`` per particle.
+        ``depth_areal`` (10¹⁵ atoms/cm²); per particle ``max_depth_um``,
+        ``surface_energy_keV`` (normal emission), ``edge_mean_keV`` (over the cone),
+        ``surface_resolution_keV`` (FWHM) and ``surface_straggling_keV`` (σ), all with the
+        detector's dead layer, pulse-height defect and straggling model; the detector's
+        settings in ``attrs``.
     """
     from .errors import StackError
 
@@ -207,8 +221,10 @@ def depth_scale(
     if not (depth_step_um > 0):
         raise StackError(f"depth_step_um: expected > 0, got {depth_step_um}")
     names = escaping_particles(stack, detector, particles)
-    compiled = {n: stack.to_array(n) for n in names}
-    deepest = {n: float(max_depth(cs, detector.threshold_keV)) for n, cs in compiled.items()}
+    compiled = {n: compile_stack(stack, n, detector) for n in names}
+    deepest = {
+        n: float(max_depth(cs, deposit_threshold_keV(detector, n))) for n, cs in compiled.items()
+    }
     top = max_depth_um if max_depth_um is not None else max(deepest.values())
     n = int(np.floor(top / depth_step_um + 1e-9)) + 1
     depth = np.arange(n) * depth_step_um
@@ -239,10 +255,26 @@ def depth_scale(
         },
     )
     ds["max_depth_um"] = ("particle", [deepest[n] for n in names], {"units": "um"})
+    surface = {n: depth_resolution(cs, [0.0], detector) for n, cs in compiled.items()}
     ds["surface_energy_keV"] = (
         "particle",
-        [compiled[n].surface_energy_keV for n in names],
-        {"units": "keV"},
+        [float(surface[n]["energy_keV"][0]) for n in names],
+        {"units": "keV", "long_name": "detected energy from depth 0 at normal emission"},
+    )
+    ds["edge_mean_keV"] = (
+        "particle",
+        [_cone_mean_keV(compiled[n], detector) for n in names],
+        {"units": "keV", "long_name": "mean detected energy from depth 0 over the cone"},
+    )
+    ds["surface_resolution_keV"] = (
+        "particle",
+        [float(surface[n]["resolution_keV"][0]) for n in names],
+        {"units": "keV", "long_name": "energy spread (FWHM) from depth 0"},
+    )
+    ds["surface_straggling_keV"] = (
+        "particle",
+        [float(np.sqrt(surface[n]["sigma2_straggling"][0])) for n in names],
+        {"units": "keV", "long_name": "straggling standard deviation from depth 0"},
     )
     ds.attrs.update(
         stack=repr(stack),
@@ -253,5 +285,22 @@ def depth_scale(
         detector_resolution_keV=detector.resolution_keV,
         acceptance_half_angle_deg=detector.acceptance_half_angle_deg,
         threshold_keV=detector.threshold_keV,
-    )
+        straggling=detector.straggling,
+        straggling_scale=detector.straggling_scale,
+        cone=detector.cone,
+        dead_layer=f"{detector.dead_layer_um:g} um {detector.dead_layer_material}"
+        if detector.dead_layer_um > 0 else "none",
+        pulse_height_defect_keV=f"alpha {detector.pulse_height_defect_alpha_keV:g}, "
+        f"triton {detector.pulse_height_defect_triton_keV:g}",
+        tail=f"{detector.tail_fraction:g} of counts, {detector.tail_slope_keV:g} keV slope"
+        if detector.tail_fraction > 0 else "none",
+    )  # fmt: skip
     return ds
+
+
+def _cone_mean_keV(cs: CompiledStack, detector: Detector, n_angles: int = 20) -> float:
+    """Mean detected energy of particles from depth 0 over the accepted cone, keV."""
+    cos, w = angular_quadrature(detector.acceptance_half_angle_deg, n_angles)
+    e = detector.pulse_height_keV(cs.particle, detected_energy(cs, 0.0, cos))
+    seen = e > 0
+    return float(np.sum(e * w * seen) / max(np.sum(w * seen), 1e-300))

@@ -46,6 +46,14 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
         "acceptance_half_angle_deg": ("angle", False),
         "threshold_keV": ("nonnegative", False),
         "calibration_standard": ("standard", False),
+        "straggling": ("straggling", False),
+        "cone": ("cone", False),
+        "dead_layer_material": ("dead_layer_material", False),
+        "dead_layer_um": ("nonnegative", False),
+        "pulse_height_defect_alpha_keV": ("nonnegative", False),
+        "pulse_height_defect_triton_keV": ("nonnegative", False),
+        "tail_fraction": ("tail_fraction", False),
+        "tail_slope_keV": ("positive", False),
     },
     "beam": {"flux": ("positive", False)},
     "sample": {
@@ -163,6 +171,23 @@ class RunConfig:
         return p if p.is_absolute() else self.base / p
 
 
+#: Most depth cells the profiled region may be cut into: the response matrices grow with it
+#: (4096 channels × 10⁴ cells × 8 bytes is 330 MB per particle), refused before allocating.
+MAX_DEPTH_CELLS = 10_000
+
+
+def _check_grid(ck, stack, step_um: float, li_region) -> None:
+    """A depth grid the machine can hold, and an inventory window inside the profiled region."""
+    thick = stack.region_thickness_um
+    if thick / step_um > MAX_DEPTH_CELLS:
+        ck.fail("analysis.depth_step_um",
+                f"{step_um:g} µm cuts the {thick:g} µm profiled region into {thick / step_um:.3g} cells; "
+                f"expected at most {MAX_DEPTH_CELLS} (a step >= {thick / MAX_DEPTH_CELLS:.2g} µm)")  # fmt: skip
+    if li_region is not None and not (li_region[0] >= 0 and li_region[1] <= thick * (1 + 1e-9)):
+        ck.fail("analysis.li_region_um",
+                f"expected a window inside the profiled region, 0 to {thick:g} µm, got {list(li_region)}")  # fmt: skip
+
+
 def load_run(path: str | Path) -> RunConfig:
     """Read and validate a run file.
 
@@ -173,7 +198,8 @@ def load_run(path: str | Path) -> RunConfig:
     """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: Windows editors start a UTF-8 file with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError(path, None, "run file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
@@ -251,6 +277,15 @@ class _Checker:
             )
         elif kind == "standard":
             need(value in ("b10", "li6"), "'b10' or 'li6'")
+        elif kind == "straggling":
+            need(value in ("bohr", "lindhard-scharff", "chu", "yang"),
+                 "'bohr', 'lindhard-scharff', 'chu' or 'yang'")  # fmt: skip
+        elif kind == "cone":
+            need(value in ("exact", "gaussian"), "'exact' or 'gaussian'")
+        elif kind == "dead_layer_material":
+            need(value in ("Si", "Au"), "'Si' or 'Au'")
+        elif kind == "tail_fraction":
+            need(is_num and 0 <= value < 1, "a fraction 0 <= f < 1")
         elif kind == "matrix":
             need(value in ("fixed", "self-consistent"), "'fixed' or 'self-consistent'")
         elif kind == "method":
@@ -411,6 +446,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         ck.fail("detector", str(exc))
     li_region = analysis.get("li_region_um")
     particles = analysis.get("particles", "auto")
+    _check_grid(ck, stack, analysis.get("depth_step_um", 0.1), li_region)
     return RunConfig(
         path=path,
         base=base,

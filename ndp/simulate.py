@@ -117,6 +117,20 @@ def simulate(
         Spectra as the readers return them, calibrated (``energy`` coordinate), with the
         expected counts in ``expected`` and the truth in ``attrs``.
     """
+    from .io._spectra import MAX_CHANNELS
+
+    if (
+        isinstance(n_channels, bool)
+        or not isinstance(n_channels, int | np.integer)
+        or not 0 < n_channels <= MAX_CHANNELS
+    ):
+        raise NdpError(
+            f"n_channels: expected a whole number from 1 to {MAX_CHANNELS}, got {n_channels!r}"
+        )
+    for name, value in (("live_time_s", live_time_s), ("real_time_s", real_time_s)):
+        v = np.asarray(value if value is not None else 1.0, dtype=float)
+        if not np.all(np.isfinite(v) & (v > 0)):
+            raise NdpError(f"{name}: expected finite times > 0 s, got {value!r}")
     edges = _fine_edges(stack, detector, particles, depth_step_um)
     dens = np.atleast_2d(profile_on_grid(profile, edges))
     if np.any(dens < 0) or not np.all(np.isfinite(dens)):

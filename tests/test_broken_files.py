@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -29,6 +30,19 @@ CASES = {
     "malformed.n42": (4, "not well-formed XML"),
     "backwards_time.csv": (5, "event 3: time goes backwards"),
     "truncated.Chn": (None, "declares 4096 channels but the file holds 100"),
+    # Issue 12: each of these gave a traceback or was read as nonsense.
+    "nan_counts.Spe": (14, "expected counts of channel 5 (a whole number below 2^53), got 'nan'"),
+    "inf_counts.Spe": (14, "got 'inf'"),
+    "huge_counts.Spe": (14, "got '1e30'"),
+    "year_9999.Spe": (4, "is outside 1950-2200"),
+    "nan_live_time.mca": (3, "expected live time (a finite number), got 'nan'"),
+    "counted_zeroes.n42": (None, "CountedZeroes run of 1e+12 zeros"),
+    "bad_cell_early.csv": (5, "expected counts of channel 2 (a whole number), got 'x3'"),
+    "no_live_time.csv": (None, "no live time"),
+    "huge_current.csv": (None, "data row 2: current -1e+30 mA"),
+    "cut_last_row.csv": (5, "the file ends mid-row"),
+    "garbage.h5": (None, "not a readable hdf5 list-mode file"),
+    "garbage.parquet": (None, "list-mode file"),
 }
 
 
@@ -59,3 +73,27 @@ def test_cli_prints_one_line_exit_2_and_writes_nothing(name, tmp_path, monkeypat
 def test_frames_with_different_channel_counts():
     with pytest.raises(NdpError, match=r"2048 channels, but .*frames_1024ch\.Spe has 1024"):
         read_spectra([BROKEN / "frames_1024ch.Spe", BROKEN / "frames_2048ch.Spe"])
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [("channel_1e15.npz", "event 1: channel 1000000000000000; expected 0 <= channel < 65536"),
+     ("time_1e12.npz", "event 1: time 1e+12 s makes 1e+11 frames of 10 s; expected at most 100000")],
+)  # fmt: skip
+def test_framing_refuses_before_allocating(name, message):
+    from ndp.framing import frame_events
+    from ndp.io.listmode import iter_events
+
+    with pytest.raises(NdpError, match=re.escape(message)):
+        frame_events(iter_events(BROKEN / name), frame_s=10.0, source=name)
+
+
+def test_the_same_frame_twice(tmp_path):
+    """A copy of a spectrum under another name would count its Li twice."""
+    import shutil
+
+    a = tmp_path / "a.Spe"
+    shutil.copy(BROKEN / "frames_1024ch.Spe", a)
+    shutil.copy(a, tmp_path / "a_copy.Spe")
+    with pytest.raises(NdpError, match="two frames of one detector cannot start together"):
+        read_spectra([a, tmp_path / "a_copy.Spe"])

@@ -86,3 +86,16 @@ def test_apply_and_bad_calibrations():
     assert ds.energy.values[3] == 7.0 and ds.attrs["calibration"] == [1.0, 2.0]
     with pytest.raises(NdpError, match="slope must be > 0"):
         Calibration.from_linear(0.0, -1.0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_no_standard_no_calibration(seed):
+    """Noise gave ZeroDivisionError, or 'calibration = [-22888, 13.1]' and exit 0 (issue 12)."""
+    rng = np.random.default_rng(seed)
+    for counts in (rng.poisson(5, 4096), rng.poisson(0.01, 4096), rng.poisson(50, 4096)):
+        with pytest.raises(NdpError, match="calibration"):
+            fit_li6(counts)
+        with pytest.raises(NdpError, match="calibration"):
+            fit_b10(counts)
+        with pytest.raises(NdpError, match=r"no clear peak near channel 1193|could not be fitted"):
+            fit_peaks(counts, [840, 1472], channels=[1193, 2078])

@@ -25,7 +25,7 @@ def _same_frame(a, b, frame, *, times=True, calibration=True):
 @pytest.mark.parametrize(
     ("module", "ext", "times", "calibration"),
     [(spe, "Spe", True, True), (mca, "mca", True, True), (lynx, "txt", True, False),
-     (text, "csv", False, False), (chn, "Chn", True, True)],
+     (text, "csv", True, True), (chn, "Chn", True, True)],
     ids=["spe", "mca", "lynx", "csv", "chn"],
 )  # fmt: skip
 def test_write_then_read_is_identical(tmp_path, module, ext, times, calibration):

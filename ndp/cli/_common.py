@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
 import math
@@ -36,14 +37,75 @@ def fail(message: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
+def _hide_flag_types(command, ctx) -> None:
+    """Help as written: no '<bool>' beside on/off flags (typer shows every option's type), and
+    run-file sections such as '[sample]' kept, not swallowed as rich markup tags."""
+    from rich.markup import escape
+
+    if getattr(command, "_ndp_help", False):
+        return
+    command._ndp_help = True
+    if command.help:
+        command.help = escape(command.help)
+    for param in command.get_params(ctx):
+        if getattr(param, "help", None) and not getattr(param, "_ndp_help", False):
+            param.help = escape(param.help)
+            param._ndp_help = True
+        if getattr(param, "is_flag", False) and hasattr(param, "display_type_rich"):
+            param.display_type_rich = lambda ctx: None
+    if hasattr(command, "list_commands"):
+        for name in command.list_commands(ctx):
+            sub = command.get_command(ctx, name)
+            if sub is not None:
+                _hide_flag_types(sub, ctx)
+
+
 class NdpGroup(TyperGroup):
     """A command group that turns a user's mistake (NdpError) into one line and exit code 2."""
 
+    def get_command(self, ctx, cmd_name):
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _hide_flag_types(command, ctx)
+        return command
+
+    def format_help(self, ctx, formatter):
+        _hide_flag_types(self, ctx)
+        return super().format_help(ctx, formatter)
+
     def invoke(self, ctx):
+        from typer._click.exceptions import UsageError  # typer's own click raises them
+
         try:
             return super().invoke(ctx)
         except NdpError as exc:
             raise fail(str(exc)) from None
+        except UsageError as exc:
+            if (
+                type(exc).__name__ == "NoArgsIsHelpError"
+                or exc.ctx is None
+                or exc.ctx.command is self
+            ):
+                raise  # the help a bare command asks for, or the group's own usage
+            # A value that fails its option's check: one line too, not a usage box.
+            raise fail(f"{exc.format_message()} (see '{exc.ctx.command_path} --help')") from None
+        except BrokenPipeError:
+            # The reader of our stdout (``| head``) has had enough: not an error of anyone's.
+            import os
+
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(code=0) from None
+        except OSError as exc:
+            # A folder that cannot be written (read-only, full disk, no permission) is the
+            # user's situation to fix, not a bug: name the path and the reason.
+            where = exc.filename if exc.filename is not None else "output"
+            raise fail(f"{where}: {exc.strerror or exc}") from None
+        except MemoryError:
+            raise fail(
+                "out of memory; use a coarser grid (depth_step_um), fewer channels or "
+                "shorter inputs"
+            ) from None
         except KeyboardInterrupt:
             typer.echo("ndp: interrupted", err=True)
             raise typer.Exit(code=130) from None

@@ -60,9 +60,17 @@ def cycles(
         + (f" from {start}" if start is not None else ""),
         f"{len(halves)} half cycles (dead band ±{halves.attrs['dead_band_mA']:.3g} mA, plating = {plating} current)",
     ]
+    if log.attrs.get("dropped_rows"):
+        notes.append(
+            f"{log.attrs['dropped_rows']} row(s) without a readable time or current were skipped"
+        )
     if len(checked):
-        rel = (checked.charge_mAh / checked.cycler_charge_mAh - 1).abs()
+        rel = (checked.integrated_mAh / checked.cycler_charge_mAh - 1).abs()
         notes.append(
             f"∫I dt vs the cycler's capacity counters: median {rel.median():.2%}, worst {rel.max():.2%}"
         )
+    for notice in halves.attrs.get("notices", []):
+        # Said on stderr too, so csv and json output do not hide it.
+        typer.echo(f"ndp cycles: {notice}", err=True)
+        notes.append(notice)
     emit(df, fmt, notes=notes)

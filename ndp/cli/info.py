@@ -1,4 +1,4 @@
-"""``ndp info FILE``: what a spectrum or list-mode file holds."""
+"""``ndp info FILE``: what a spectrum, list-mode file or cycler log holds."""
 
 from __future__ import annotations
 
@@ -7,16 +7,24 @@ from typing import Annotated
 
 import typer
 
-from ._common import Format, FormatOption, emit
+from ._common import Format, FormatOption, _clean, emit
 
 
 def info(
     files: Annotated[
-        list[Path], typer.Argument(help="Spectrum or list-mode files.", show_default=False)
+        list[Path],
+        typer.Argument(
+            metavar="FILE...",
+            help="Spectra, list-mode files or cycler logs (the format is read from the content).",
+            show_default=False,
+        ),
     ],
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Print format, frames, channels, times and counts (or events) of each file."""
+    """Print what each file holds: format, frames, channels, times and counts of spectra; events
+    of list-mode files; rows, duration, currents and half cycles of cycler logs."""
+    import json
+
     import pandas as pd
 
     from ..io import describe
@@ -28,5 +36,10 @@ def info(
             for key, value in row.items():
                 typer.echo(f"{key:<{width}}  {value if value is not None else '-'}")
             typer.echo("")
+        return
+    if fmt is Format.json:
+        # Row by row: a table of mixed kinds would turn whole numbers into floats.
+        clean = [{k: _clean(v) for k, v in row.items()} for row in rows]
+        typer.echo(json.dumps(clean, indent=1, default=str))
         return
     emit(pd.DataFrame(rows), fmt)

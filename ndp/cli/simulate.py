@@ -43,16 +43,21 @@ def simulate(
         typer.Option("--frame-s", help="Frame duration, s (default: run.frame_s or 600)."),
     ] = None,
     channels: Annotated[int, typer.Option("--channels", help="Channels per spectrum.")] = 4096,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the Poisson sampling.")] = 0,
+    seed: Annotated[
+        int, typer.Option("--seed", min=0, help="Seed of the Poisson sampling (>= 0).")
+    ] = 0,
     force: Annotated[
         bool, typer.Option("--force", help="Overwrite spectra already in the output folder.")
     ] = False,
 ) -> None:
     """Write Poisson-sampled spectra of a Li profile through the run file's stack and detector."""
+    import math
+
     import numpy as np
 
     from ..calibration import Calibration
     from ..io import chn, lynx, mca, n42, spe, text
+    from ..io._spectra import MAX_CHANNELS
     from ..runfile import load_run
     from ..scale import Scale
     from ..simulate import read_truth
@@ -69,7 +74,11 @@ def simulate(
     if cfg.flux is None:
         raise fail(f"{run_file}: [beam] flux is needed to simulate counts")
     profile = read_truth(truth)
-    frame = frame_s or cfg.frame_s or 600.0
+    frame = frame_s if frame_s is not None else cfg.frame_s or 600.0
+    if not math.isfinite(frame) or frame <= 0:
+        raise fail(f"--frame-s: expected a duration > 0 s, got {frame_s}")
+    if not 0 < channels <= MAX_CHANNELS:
+        raise fail(f"--channels: expected 1 to {MAX_CHANNELS}, got {channels}")
     scale = Scale.from_beam(cfg.flux, cfg.area_cm2, cfg.detector.solid_angle_sr, cfg.li6_abundance)
     start = np.datetime64(cfg.time_zero) if cfg.time_zero else None
     ds = simulate_spectra(

@@ -148,7 +148,22 @@ def read_spectra(
         fmt=fmts.pop() if len(fmts) == 1 else "mixed", calibration=cals[0] if same_cal else None,
     )  # fmt: skip
     order = np.argsort(out.start.values, kind="stable")
-    return out.isel(frame=order).assign_coords(frame=np.arange(out.sizes["frame"]))
+    out = out.isel(frame=order).assign_coords(frame=np.arange(out.sizes["frame"]))
+    _check_distinct_starts(out)
+    return out
+
+
+def _check_distinct_starts(ds: xr.Dataset) -> None:
+    """Two frames of one detector cannot start at the same instant: a file given twice, or a
+    copy under another name, would count its Li twice."""
+    start, det, src = ds.start.values, ds.detector.values, ds.source.values
+    same = np.flatnonzero((start[1:] == start[:-1]) & ~np.isnat(start[1:]) & (det[1:] == det[:-1]))
+    if same.size:
+        k = int(same[0])
+        raise FileFormatError(
+            src[k + 1], f"starts at {np.datetime_as_string(start[k + 1], unit='s')}, as {src[k]} does; "
+            "two frames of one detector cannot start together (a file given twice, or a copy?)",
+        )  # fmt: skip
 
 
 def describe(path: str | os.PathLike) -> dict:
@@ -175,23 +190,50 @@ def describe(path: str | os.PathLike) -> dict:
             "file": str(path), "format": fmt, "kind": "list-mode", "events": n,
             "detectors": ", ".join(str(d) for d in sorted(dets)), "highest_channel": ch_max,
             "first_event_s": float(t_lo) if n else None, "last_event_s": float(t_hi) if n else None,
-            "start": None if np.isnat(start) else str(start),
+            "start": _iso(start),
         }  # fmt: skip
     ds = read(path, fmt)
     return {
         "file": str(path), "format": fmt, "kind": "spectra", "frames": ds.sizes["frame"],
         "channels": ds.sizes["channel"], "total_counts": int(ds.counts.sum()),
         "live_time_s": float(ds.live_time_s.sum()), "real_time_s": float(ds.real_time_s.sum()),
-        "start": None if np.isnat(ds.start.values[0]) else str(ds.start.values[0].astype("datetime64[s]")),
+        "start": _iso(ds.start.values[0]),
         "calibration_keV": ds.attrs.get("calibration"),
         "monitor": None if np.all(np.isnan(ds.monitor.values)) else float(np.nansum(ds.monitor.values)),
     }  # fmt: skip
+
+
+def _iso(when) -> str | None:
+    """One spelling of a time for every kind of file: ISO 8601, to the microsecond at most."""
+    import pandas as pd
+
+    if when is None or pd.isna(when):
+        return None
+    return pd.Timestamp(when).isoformat()
 
 
 def _describe_cycler(path, spectrum_error: FileFormatError) -> dict:
     """``describe`` for a cycler log; if it is not one either, the spectrum readers' error."""
     from .cycler import read_cycler
 
+    head = read_bytes(path, 4096).decode("latin-1").lstrip("\ufeff")
+    first = next(
+        (ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
+    fields = {
+        f.strip().strip('"').lower() for f in first.replace(";", ",").replace("\t", ",").split(",")
+    }
+    if fields and fields <= {
+        "channel",
+        "channels",
+        "ch",
+        "count",
+        "counts",
+        "energy",
+        "energy_kev",
+    }:
+        # Headed like a spectrum: its reader's complaint (naming the line) is the one to show.
+        text.read(path, live_time_s=1.0)
     try:
         log = read_cycler(path)
     except FileFormatError as exc:
@@ -212,7 +254,7 @@ def _describe_cycler(path, spectrum_error: FileFormatError) -> dict:
         n_half = 0
     return {
         "file": str(path), "format": log.attrs["format"], "kind": "cycler log", "rows": len(log),
-        "start": None if log.attrs.get("start") is None else str(log.attrs["start"]),
+        "start": _iso(log.attrs.get("start")),
         "duration_s": float(log.time_s.iloc[-1] - log.time_s.iloc[0]),
         "current_mA": f"{log.current_mA.min():.4g} … {log.current_mA.max():.4g}",
         "half_cycles": n_half, "columns": ", ".join(log.columns),

@@ -23,7 +23,11 @@ import xarray as xr
 
 from ..errors import FileFormatError
 
-__all__ = ["make_spectra"]
+__all__ = ["MAX_CHANNELS", "make_spectra"]
+
+#: Most channels a spectrum may have. Multichannel analysers stop at 2^14-2^16; more is a
+#: corrupt header or a stray value, refused before anything that large is allocated.
+MAX_CHANNELS = 65536
 
 
 def make_spectra(
@@ -72,10 +76,15 @@ def make_spectra(
     where = str(sources[0]) if sources else "spectrum"
     if n_channels == 0:
         raise FileFormatError(where, "no channels")
+    if n_channels > MAX_CHANNELS:
+        raise FileFormatError(where, f"{n_channels} channels; expected at most {MAX_CHANNELS}")
     if not np.issubdtype(c.dtype, np.number) or not np.all(np.isfinite(c)):
         raise FileFormatError(where, "counts must be finite numbers")
     if np.any(c < 0):
         raise FileFormatError(where, "counts must be >= 0")
+    if c.dtype.kind == "f" and np.any(c > 2**53):
+        # Beyond 2^53 a float no longer holds whole numbers: a corrupt value, not a count.
+        raise FileFormatError(where, "counts above 2^53; expected whole numbers of events")
     live = np.broadcast_to(np.asarray(live_time_s, dtype=float), (n_frames,))
     real = np.broadcast_to(np.asarray(real_time_s, dtype=float), (n_frames,))
     if np.any(~np.isfinite(live) | (live <= 0)):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 from pathlib import Path
 
@@ -35,6 +36,11 @@ def read_text(path: str | os.PathLike) -> str:
         return raw.decode("latin-1")
 
 
+#: Largest count or channel number a file may hold: above it a value is corruption, not data,
+#: and would overflow the 64-bit integers (and float64 sums) counts are kept in.
+MAX_WHOLE = 2**53
+
+
 def to_int(token: str, path, line: int, what: str) -> int:
     try:
         value = float(token.strip().replace(",", "."))
@@ -42,6 +48,10 @@ def to_int(token: str, path, line: int, what: str) -> int:
         raise FileFormatError(
             path, f"expected {what} (a whole number), got {token.strip()!r}", line
         ) from None
+    if not math.isfinite(value) or abs(value) > MAX_WHOLE:
+        raise FileFormatError(
+            path, f"expected {what} (a whole number below 2^53), got {token.strip()!r}", line
+        )
     if value != int(value):
         raise FileFormatError(
             path, f"expected {what} (a whole number), got {token.strip()!r}", line
@@ -55,7 +65,8 @@ def parse_counts(values: list[str], path, first_line: int, first_channel: int = 
         counts = np.array(values, dtype=np.int64)
     except (ValueError, OverflowError):
         counts = None
-    if counts is None or np.any(counts < 0):
+    if counts is None or np.any(counts < 0) or np.any(counts > MAX_WHOLE):
+        checked = []
         for j, v in enumerate(values):
             c = to_int(v, path, first_line + j, f"counts of channel {first_channel + j}")
             if c < 0:
@@ -64,16 +75,23 @@ def parse_counts(values: list[str], path, first_line: int, first_channel: int = 
                     f"counts of channel {first_channel + j} must be >= 0, got {c}",
                     first_line + j,
                 )
+            checked.append(c)
+        counts = np.array(checked, dtype=np.int64)  # values such as '12.0' are whole numbers too
     return counts
 
 
 def to_float(token: str, path, line: int, what: str) -> float:
     try:
-        return float(token.strip().replace(",", "."))
+        value = float(token.strip().replace(",", "."))
     except ValueError:
         raise FileFormatError(
             path, f"expected {what} (a number), got {token.strip()!r}", line
         ) from None
+    if not math.isfinite(value):
+        raise FileFormatError(
+            path, f"expected {what} (a finite number), got {token.strip()!r}", line
+        )
+    return value
 
 
 _FORMATS = (
@@ -83,17 +101,31 @@ _FORMATS = (
 )  # fmt: skip
 
 
+#: Acquisition dates outside these years are a corrupt header or an unset clock, and beyond
+#: 2262 they would not even fit the nanosecond clock frames are kept on.
+YEARS = (1950, 2200)
+
+
 def to_datetime(text: str, path, line: int) -> dt.datetime:
     s = " ".join(text.strip().split())
+    when = None
     try:
-        return dt.datetime.fromisoformat(s).replace(tzinfo=None)
+        when = dt.datetime.fromisoformat(s).replace(tzinfo=None)
     except ValueError:
-        pass
-    for fmt in _FORMATS:
-        try:
-            return dt.datetime.strptime(s, fmt)
-        except ValueError:
-            continue
+        for fmt in _FORMATS:
+            try:
+                when = dt.datetime.strptime(s, fmt)
+                break
+            except ValueError:
+                continue
+    if when is not None:
+        if not YEARS[0] <= when.year <= YEARS[1]:
+            raise FileFormatError(
+                path,
+                f"acquisition date {s!r} is outside {YEARS[0]}-{YEARS[1]}; check the header",
+                line,
+            )
+        return when
     raise FileFormatError(
         path, f"expected a date and time (e.g. 03/01/2020 09:00:00), got {s!r}", line
     )

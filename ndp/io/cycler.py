@@ -52,6 +52,14 @@ _ALIASES = {
 }  # fmt: skip
 
 
+#: ndp's canonical column names and the unit each carries.
+_CANONICAL = {"time_s": "s", "current_mA": "ma", "voltage_V": "v", "capacity_mAh": "mah",
+              "charge_capacity_mAh": "mah", "discharge_capacity_mAh": "mah", "cycle": "", "step": ""}  # fmt: skip
+
+#: Largest current a cycler log may hold, mA: no laboratory cell carries a kiloampere.
+MAX_CURRENT_MA = 1e6
+
+
 def _split_unit(header: str) -> tuple[str, str]:
     """'Current(A)' → ('current', 'a'); 'I/mA' → ('i', 'ma'); 'Voltage' → ('voltage', '')."""
     h = header.strip()
@@ -95,7 +103,8 @@ _SCALE = {
 def _to_seconds(values: pd.Series) -> np.ndarray:
     """Numbers, or durations like '00:01:00', '1:02:03.5', '0d 00:00:5', '1-02:03:04'."""
     num = pd.to_numeric(values, errors="coerce")
-    if num.notna().all():
+    if num.notna().all() or pd.api.types.is_numeric_dtype(values):
+        # Numbers, perhaps with gaps (NaN): the gaps are dropped rows, not durations.
         return num.to_numpy(dtype=float)
     s = values.astype(str).str.strip()
     m = s.str.extract(r"^(?:(\d+)\s*d\s*|(\d+)-)?(\d+):(\d+):(\d+(?:[.,]\d*)?)$")
@@ -124,6 +133,10 @@ def normalize(df: pd.DataFrame, path, fmt: str, *, columns: Mapping[str, str] | 
             )
         found[canon] = (header, _split_unit(str(header))[1])
     for col in df.columns:
+        if str(col) in _CANONICAL and str(col) not in found:
+            # ndp's own column names (ndp writes them; users copy them): their unit is in the name.
+            found[str(col)] = (col, _CANONICAL[str(col)])
+            continue
         name, unit = _split_unit(str(col))
         key = re.sub(r"\s+", " ", name)
         for canon, aliases in _ALIASES.items():
@@ -180,6 +193,18 @@ def normalize(df: pd.DataFrame, path, fmt: str, *, columns: Mapping[str, str] | 
     bad = ~np.isfinite(out["time_s"].to_numpy()) | ~np.isfinite(out["current_mA"].to_numpy())
     if bad.all():
         raise FileFormatError(path, "no row has a readable time and current")
+    huge = np.flatnonzero(np.abs(np.nan_to_num(out["current_mA"].to_numpy())) > MAX_CURRENT_MA)
+    if huge.size:
+        k = int(huge[0])
+        raise FileFormatError(
+            path, f"data row {k + 1}: current {out['current_mA'].iloc[k]:g} mA; expected at most "
+            f"{MAX_CURRENT_MA:g} mA in magnitude (a corrupt value, or the wrong unit in the header)",
+        )  # fmt: skip
+    times = out["time_s"].to_numpy()
+    if np.any(np.abs(times[np.isfinite(times)]) > 1e10):
+        raise FileFormatError(
+            path, "times beyond 1e10 s (300 years); expected seconds from the log's start"
+        )
     out = out[~bad].reset_index(drop=True)
     if start is None and stamps is not None:
         first = stamps[~bad].iloc[0] if (~bad).any() else None
@@ -188,7 +213,10 @@ def normalize(df: pd.DataFrame, path, fmt: str, *, columns: Mapping[str, str] | 
             start = start - pd.Timedelta(seconds=float(out["time_s"].iloc[0]))
     out = _stitch(out, path, stamps[~bad].reset_index(drop=True) if stamps is not None else None)
     out.attrs.update(
-        start=None if start is None else pd.Timestamp(start), source=str(path), format=fmt
+        start=None if start is None else pd.Timestamp(start),
+        source=str(path),
+        format=fmt,
+        dropped_rows=int(bad.sum()),
     )
     return out
 
@@ -216,6 +244,19 @@ def _stitch(df: pd.DataFrame, path, stamps) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------------------------
 # Formats
+
+
+def _check_last_row(path, text: str, sep: str) -> None:
+    """A file that ends mid-row (copied while the cycler was writing it) says so."""
+    lines = [ln for ln in text.splitlines() if ln.strip()]
+    if len(lines) < 3 or text.endswith(("\n", "\r")):
+        return
+    want, have = lines[-2].count(sep), lines[-1].count(sep)
+    if have < want:
+        raise FileFormatError(
+            path, f"the last row has {have + 1} of {want + 1} fields and no line end: the file ends "
+            "mid-row (copied while being written?); re-export it or delete that row", len(text.splitlines()),
+        )  # fmt: skip
 
 
 def _read_mpt(path: Path) -> pd.DataFrame:
@@ -283,7 +324,10 @@ def _read_mpt(path: Path) -> pd.DataFrame:
     if "current_mA" not in cols and "dq/mA.h" in df.columns:
         df["I/mA"] = _current_from_dq(df["time/s"].to_numpy(float), df["dq/mA.h"].to_numpy(float))
         cols["current_mA"] = "I/mA"
-    return normalize(df, path, "biologic-mpt", columns=cols, start=start)
+    out = normalize(df, path, "biologic-mpt", columns=cols, start=start)
+    # EC-Lab's I and <I> are means over the interval ending at each row (dq = <I>·dt).
+    out.attrs["current"] = "interval mean"
+    return out
 
 
 def _current_from_dq(t: np.ndarray, dq: np.ndarray) -> np.ndarray:
@@ -318,7 +362,9 @@ def _read_mpr(path: Path) -> pd.DataFrame:
             break
     if "Q charge/discharge/mA.h" in df.columns:
         cols["capacity_mAh"] = "Q charge/discharge/mA.h"
-    return normalize(df, path, "biologic-mpr", columns=cols, start=getattr(mpr, "timestamp", None))
+    out = normalize(df, path, "biologic-mpr", columns=cols, start=getattr(mpr, "timestamp", None))
+    out.attrs["current"] = "interval mean"  # as in the .mpt export
+    return out
 
 
 def _read_nda(path: Path) -> pd.DataFrame:
@@ -384,8 +430,14 @@ def _read_maccor(path: Path, text: str) -> pd.DataFrame:
     if state is not None and (amps >= 0).all():
         # Maccor writes |I| and the state: D(ischarge) is the negative direction.
         df["Amps"] = np.where(state.str.startswith("D"), -amps.abs(), amps.abs())
-    cols = {"time_s": "TestTime", "current_mA": "Amps", "voltage_V": "Volts", "cycle": "Cyc#", "step": "Step",
+    cols = {"current_mA": "Amps", "voltage_V": "Volts", "cycle": "Cyc#", "step": "Step",
             "capacity_mAh": "Amp-hr", "timestamp": "DPt Time"}  # fmt: skip
+    # Test time, spelled as the export version spells it. 'DPt Time' is a wall-clock stamp to
+    # the second only: never the time axis when the test time is there.
+    for name in ("Test (Sec)", "TestTime", "Test Time", "Test Time (sec)", "Test (sec)"):
+        if name in df.columns:
+            cols["time_s"] = name
+            break
     cols = {k: v for k, v in cols.items() if v in df.columns}
     return normalize(df, path, "maccor-txt", columns=cols, current_units="a")
 
@@ -440,8 +492,8 @@ def detect_cycler(path: str | os.PathLike) -> str:
     if "Data_Point" in first and "Test_Time" in first:
         return "arbin-csv"
     lines = text.splitlines()
-    if len(head) == 4096:
-        lines = lines[:-1]  # the last line read may be cut short
+    if len(head) == 4096 or not text.endswith(("\n", "\r")):
+        lines = lines[:-1]  # the last line read may be cut short (or the file ends mid-row)
     rows = [ln for ln in lines[:6] if ln.strip()][:5]
     for sep in (",", ";", "\t"):
         counts = {ln.count(sep) for ln in rows}
@@ -491,6 +543,7 @@ def read_cycler(path: str | os.PathLike, fmt: str | None = None, *,
         return _read_neware_3level(path, text)
     sep = ";" if text.splitlines()[0].count(";") > text.splitlines()[0].count(",") else ","
     sep = "\t" if text.splitlines()[0].count("\t") > 2 else sep
+    _check_last_row(path, text, sep)
     try:
         df = pd.read_csv(io.StringIO(text), sep=sep, low_memory=False)
     except pd.errors.ParserError as exc:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +26,7 @@ import numpy as np
 
 from .._fileio import atomic_path
 from .._optional import require
-from ..errors import FileFormatError
+from ..errors import FileFormatError, NdpError
 
 __all__ = ["EventChunk", "in_time_order", "iter_events", "listmode_start", "sniff", "write_npz"]
 
@@ -89,7 +90,23 @@ def iter_events(
         raise FileFormatError(
             path, "not a list-mode file (CoMPASS CSV, NPZ, HDF5 or Parquet with time and channel)"
         )
-    yield from readers[fmt](path, chunk)
+    try:
+        yield from readers[fmt](path, chunk)
+    except NdpError:
+        raise
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        TypeError,
+        IndexError,
+        EOFError,
+        zipfile.BadZipFile,
+        zlib.error,
+    ) as exc:
+        # h5py and pyarrow raise their own OSError/ValueError subclasses on damaged files.
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise FileFormatError(path, f"not a readable {fmt} list-mode file ({reason})") from None
 
 
 def in_time_order(chunks: Iterator[EventChunk], source) -> Iterator[EventChunk]:
@@ -167,10 +184,13 @@ def _compass_chunk(path, df, names, first: int, line0: int) -> EventChunk:
                 path, f"{name}: expected a number, got {col.iloc[i]!r}", line0 + first + i
             )
         cols[name] = col.to_numpy()
+    for name in ("BOARD", "CHANNEL", "TIMETAG", "ENERGY"):
+        # A missing value (a row cut short) reads as NaN: never cast it to a channel number.
+        v = np.asarray(cols[name], dtype=float)
+        if not np.all(np.isfinite(v)):
+            i = int(np.argmax(~np.isfinite(v)))
+            raise FileFormatError(path, f"{name}: missing value", line0 + first + i)
     tt = cols["TIMETAG"].astype(float)
-    if np.any(np.isnan(tt)):
-        i = int(np.argmax(np.isnan(tt)))
-        raise FileFormatError(path, "TIMETAG: missing value", line0 + first + i)
     det = cols["BOARD"].astype(np.int64) * 1000 + cols["CHANNEL"].astype(np.int64)
     return EventChunk(tt * 1e-12, cols["ENERGY"].astype(np.int64), det, first, line0 + first)
 
@@ -184,13 +204,17 @@ def _as_index(channel: np.ndarray) -> np.ndarray:
 
 def _npy_member(zf: zipfile.ZipFile, name: str):
     fh = zf.open(name)
-    version = np.lib.format.read_magic(fh)
-    reader = (
-        np.lib.format.read_array_header_1_0
-        if version == (1, 0)
-        else np.lib.format.read_array_header_2_0
-    )
-    shape, _fortran, dtype = reader(fh)
+    try:
+        version = np.lib.format.read_magic(fh)
+        reader = (
+            np.lib.format.read_array_header_1_0
+            if version == (1, 0)
+            else np.lib.format.read_array_header_2_0
+        )
+        shape, _fortran, dtype = reader(fh)
+    except BaseException:
+        fh.close()
+        raise
     return fh, int(np.prod(shape)), dtype
 
 
@@ -206,30 +230,37 @@ def _npz(path: Path, chunk: int) -> Iterator[EventChunk]:
                 raise FileFormatError(
                     path, f"no '{need[:-4]}' array; expected 'time' (s) and 'channel'"
                 )
-        members = {
-            k: _npy_member(zf, f"{k}.npy")
-            for k in ("time", "channel", "detector")
-            if f"{k}.npy" in names
-        }
-        n = members["time"][1]
-        if members["channel"][1] != n:
-            raise FileFormatError(
-                path, f"'time' has {n} events but 'channel' {members['channel'][1]}"
-            )
-        first = 0
-        while first < n:
-            m = min(chunk, n - first)
-            arrays = {}
-            for k, (fh, _, dtype) in members.items():
-                buf = fh.read(m * dtype.itemsize)
-                if len(buf) < m * dtype.itemsize:
-                    raise FileFormatError(
-                        path, f"'{k}' is truncated at event {first + len(buf) // dtype.itemsize}"
-                    )
-                arrays[k] = np.frombuffer(buf, dtype=dtype)
-            yield EventChunk(arrays["time"].astype(np.float64, copy=False),
-                                          _as_index(arrays["channel"]), arrays.get("detector"), first)  # fmt: skip
-            first += m
+        members = {}
+        try:
+            for k in ("time", "channel", "detector"):
+                if f"{k}.npy" in names:
+                    members[k] = _npy_member(zf, f"{k}.npy")
+            yield from _npz_chunks(path, members, chunk)
+        finally:
+            # Open members keep the archive's file open after it is closed: close them too.
+            for fh, _, _ in members.values():
+                fh.close()
+
+
+def _npz_chunks(path: Path, members: dict, chunk: int) -> Iterator[EventChunk]:
+    """The events of an NPZ file's opened members, chunk by chunk."""
+    n = members["time"][1]
+    if members["channel"][1] != n:
+        raise FileFormatError(path, f"'time' has {n} events but 'channel' {members['channel'][1]}")
+    first = 0
+    while first < n:
+        m = min(chunk, n - first)
+        arrays = {}
+        for k, (fh, _, dtype) in members.items():
+            buf = fh.read(m * dtype.itemsize)
+            if len(buf) < m * dtype.itemsize:
+                raise FileFormatError(
+                    path, f"'{k}' is truncated at event {first + len(buf) // dtype.itemsize}"
+                )
+            arrays[k] = np.frombuffer(buf, dtype=dtype)
+        yield EventChunk(arrays["time"].astype(np.float64, copy=False),
+                                      _as_index(arrays["channel"]), arrays.get("detector"), first)  # fmt: skip
+        first += m
 
 
 def _hdf5(path: Path, chunk: int) -> Iterator[EventChunk]:

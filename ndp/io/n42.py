@@ -14,8 +14,8 @@ import xarray as xr
 
 from .._fileio import atomic_write
 from ..errors import FileFormatError
-from ._spectra import make_spectra
-from ._text import to_datetime
+from ._spectra import MAX_CHANNELS, make_spectra
+from ._text import to_datetime, to_float
 
 __all__ = ["read", "sniff", "write"]
 
@@ -57,12 +57,21 @@ def _channels(el, path) -> np.ndarray:
     except ValueError:
         bad = next(t for t in tokens if not re.fullmatch(r"[-+\d.eE]+", t))
         raise FileFormatError(path, f"ChannelData: expected numbers, got {bad!r}") from None
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise FileFormatError(path, "ChannelData: expected counts >= 0 (finite numbers)")
     if el.get("compressionCode", "None") == "CountedZeroes":
         out = []
         i = 0
         while i < len(values):
             if values[i] == 0:
-                out.extend([0.0] * int(values[i + 1]))
+                run = values[i + 1] if i + 1 < len(values) else -1.0
+                # Checked before expanding: a corrupt run length would allocate without bound.
+                if run != int(run) or not 0 <= len(out) + run <= MAX_CHANNELS:
+                    raise FileFormatError(
+                        path, f"ChannelData: CountedZeroes run of {run:g} zeros; expected a whole "
+                        f"number keeping the spectrum within {MAX_CHANNELS} channels",
+                    )  # fmt: skip
+                out.extend([0.0] * int(run))
                 i += 2
             else:
                 out.append(values[i])
@@ -84,6 +93,8 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
         ) from None
     except OSError as exc:
         raise FileFormatError(path, f"cannot read the file ({exc.strerror})") from None
+    except (LookupError, ValueError) as exc:  # an unknown encoding declared, say
+        raise FileFormatError(path, f"not readable XML ({exc})") from None
     if _local(root.tag) != "RadInstrumentData":
         raise FileFormatError(
             path, f"root element is {_local(root.tag)}, expected RadInstrumentData"
@@ -93,7 +104,10 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
         if _local(el.tag) == "EnergyCalibration":
             coeffs = _find(el, "CoefficientValues")
             if coeffs is not None and coeffs.text:
-                cals[el.get("id")] = [float(v) for v in coeffs.text.split()]
+                cals[el.get("id")] = [
+                    to_float(v, path, None, "EnergyCalibration coefficient")
+                    for v in coeffs.text.split()
+                ]
     counts, starts, lives, reals, dets = [], [], [], [], []
     calibration = None
     for meas in (el for el in root.iter() if _local(el.tag) == "RadMeasurement"):

@@ -1,6 +1,18 @@
 """Plain text / CSV spectra: one count per line, or ``channel,counts`` (comma, semicolon, tab
-or spaces), with or without a header line. No times in the file: live and real time must be
-given (``read(path, live_time_s=..., real_time_s=...)``) or default to 1 s (rates)."""
+or spaces), with or without a header line.
+
+Counts alone do not say how long they were collected, and every density ndp derives is a rate.
+So the times come from ``# key: value`` lines above the counts (``ndp simulate`` and
+:func:`write` put them there)::
+
+    # live_time_s: 598.25
+    # real_time_s: 600
+    # start: 2020-03-01T09:00:00
+    # calibration: -10.0 0.75
+
+or from the caller (``read(path, live_time_s=...)``). A file with neither is refused rather
+than read as 1 s.
+"""
 
 from __future__ import annotations
 
@@ -14,26 +26,39 @@ import xarray as xr
 from .._fileio import atomic_write
 from ..errors import FileFormatError
 from ._spectra import make_spectra
-from ._text import read_text, to_int
+from ._text import check_times, read_text, to_datetime, to_float, to_int
 
 __all__ = ["read", "sniff", "write"]
 
 
+_KEYS = ("live_time_s", "real_time_s", "start", "calibration")
+
+
 def sniff(head: bytes) -> bool:
     text = head[:4096].decode("latin-1")
-    rows = [r for r in text.splitlines()[1:10] if r.strip()]
+    lines = [r for r in text.splitlines() if not r.lstrip().startswith("#")]
+    rows = [r for r in lines[1:10] if r.strip()]
     return bool(rows) and all(re.fullmatch(r"\s*\d+([\s,;\t]+\d+)?\s*", r) for r in rows)
 
 
-def read(path: str | os.PathLike, *, raw: bool = False, live_time_s: float = 1.0, real_time_s: float | None = None,
-         start=None) -> xr.Dataset:  # fmt: skip
-    """Read a one-column or two-column text spectrum: one frame."""
+def read(path: str | os.PathLike, *, raw: bool = False, live_time_s: float | None = None,
+         real_time_s: float | None = None, start=None) -> xr.Dataset:  # fmt: skip
+    """Read a one-column or two-column text spectrum: one frame.
+
+    ``live_time_s``, ``real_time_s`` and ``start`` given here override the file's ``#`` lines.
+    """
     lines = read_text(path).splitlines()
     counts: list[int] = []
     ncol = None
+    head: dict[str, tuple[int, str]] = {}
     for i, line in enumerate(lines, start=1):
-        s = line.strip()
-        if not s or s.startswith("#"):
+        s = line.strip().lstrip("\ufeff")
+        if s.startswith("#"):
+            key, sep, value = s[1:].partition(":")
+            if sep and key.strip().lower() in _KEYS and not counts:
+                head[key.strip().lower()] = (i, value.strip())
+            continue
+        if not s:
             continue
         parts = [p for p in re.split(r"[,;\t ]+", s) if p]
         if not counts and ncol is None and not re.fullmatch(r"[-+\d.eE]+", parts[0]):
@@ -58,18 +83,49 @@ def read(path: str | os.PathLike, *, raw: bool = False, live_time_s: float = 1.0
         counts.append(c)
     if not counts:
         raise FileFormatError(path, "no counts found")
+    if live_time_s is None:
+        if "live_time_s" not in head:
+            raise FileFormatError(
+                path, "no live time: plain counts do not say how long they were collected; add a "
+                "'# live_time_s: 600' line above them (or give live_time_s= when reading)",
+            )  # fmt: skip
+        live_time_s = to_float(head["live_time_s"][1], path, head["live_time_s"][0], "live time")
+    if real_time_s is None:
+        real_time_s = (
+            to_float(head["real_time_s"][1], path, head["real_time_s"][0], "real time")
+            if "real_time_s" in head
+            else live_time_s
+        )
+    check_times(path, live_time_s, real_time_s, head.get("live_time_s", (None,))[0])
+    if start is None and "start" in head:
+        start = np.datetime64(to_datetime(head["start"][1], path, head["start"][0]), "ns")
+    calibration = None
+    if "calibration" in head:
+        line, value = head["calibration"]
+        calibration = [to_float(t, path, line, "calibration coefficient") for t in value.split()]
+        if len(calibration) < 2:
+            raise FileFormatError(path, "calibration: expected at least two coefficients", line)
     return make_spectra(
         np.array(counts), start=[np.datetime64("NaT") if start is None else start],
-        live_time_s=live_time_s, real_time_s=live_time_s if real_time_s is None else real_time_s,
-        source=str(path), fmt="text", raw=raw,
+        live_time_s=live_time_s, real_time_s=real_time_s, source=str(path), fmt="text",
+        calibration=calibration, raw=raw,
     )  # fmt: skip
 
 
 def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0, *, columns: int = 2) -> Path:
-    """Write one frame as ``channel,counts`` CSV with a header (or one count per line)."""
-    counts = ds.isel(frame=frame).counts.values
+    """Write one frame as ``channel,counts`` CSV (or one count per line) below ``#`` lines
+    holding its live and real time, start and calibration (see the module docstring)."""
+    f = ds.isel(frame=frame)
+    counts = f.counts.values
+    head = f"# live_time_s: {float(f.live_time_s)!r}\n# real_time_s: {float(f.real_time_s)!r}\n"
+    start = f.start.values
+    if not np.isnat(start):
+        head += f"# start: {np.datetime_as_string(start, unit='us')}\n"
+    cal = ds.attrs.get("calibration")
+    if cal is not None:
+        head += f"# calibration: {' '.join(repr(float(c)) for c in cal)}\n"
     if columns == 2:
         body = "channel,counts\n" + "".join(f"{i},{int(c)}\n" for i, c in enumerate(counts))
     else:
         body = "".join(f"{int(c)}\n" for c in counts)
-    return atomic_write(path, body)
+    return atomic_write(path, head + body)

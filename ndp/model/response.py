@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..calibration import Calibration
-from ..detector import Detector
+from ..detector import Detector, compile_stack
 from ..errors import NdpError
 from ..forward import response_matrix
 from ..kinematics import depth_from_energy
@@ -155,9 +155,10 @@ def _local_fwhm_keV(stack: Stack, detector: Detector, names, energy_keV: np.ndar
 
     best = np.full(energy_keV.shape, np.inf)
     for p in names:
-        cs = stack.to_array(p)
+        cs = compile_stack(stack, p, detector)
+        deposited = energy_keV + detector.pulse_height_defect_keV(p)
         depth = np.clip(
-            np.nan_to_num(depth_from_energy(cs, energy_keV), nan=0.0), 0.0, cs.region_end_um
+            np.nan_to_num(depth_from_energy(cs, deposited), nan=0.0), 0.0, cs.region_end_um
         )
         fw = depth_resolution(cs, depth, detector, n_angles=8)["resolution_keV"]
         best = np.minimum(best, np.where(np.isfinite(fw), fw, np.inf))

@@ -62,3 +62,18 @@ def test_errors(data_dir, tmp_path):
     )
     r = runner.invoke(app, ["depth", str(bad)])
     assert r.exit_code == 2 and "line 21 [sample.layers.0.material]" in r.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--step", "0"], "--step: expected a depth step > 0"),
+        (["--step", "-1"], "--step: expected a depth step > 0"),
+        (["--step", "1e-7"], "expected at most 10000"),  # once hung, allocating 7e8 depths
+        (["--max-depth", "0"], "--max-depth: expected a depth > 0"),
+    ],
+)
+def test_a_step_that_cannot_be_listed_is_one_line(data_dir, args, message):
+    r = runner.invoke(app, ["depth", str(data_dir / "run_cu_li.toml"), *args])
+    assert r.exit_code == 2 and message in r.output, r.output
+    assert len(r.output.strip().splitlines()) == 1
