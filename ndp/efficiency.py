@@ -91,6 +91,10 @@ def fit_inventory(time_s, duration_s, value, error, knots_s) -> tuple[np.ndarray
     -------
     values : ndarray of shape (K,)
     covariance : ndarray of shape (K, K)
+        From the frames' errors, scaled by the fit's χ² per degree of freedom where that is
+        above 1 (the Birge ratio): frames that scatter about the piecewise-linear inventory more
+        than their errors say (the deposit's shape changing under a model that is not exact)
+        make the knots that much less certain.
     """
     t = np.asarray(time_s, float)
     d = np.asarray(duration_s, float)
@@ -115,6 +119,10 @@ def fit_inventory(time_s, duration_s, value, error, knots_s) -> tuple[np.ndarray
     h_reg = h + 1e-9 * scale * diff.T @ diff
     cov = np.linalg.pinv(h_reg)
     values = cov @ (a.T @ (y / s))
+    dof = int(good.sum()) - int(np.linalg.matrix_rank(w[good]))
+    if dof > 0:
+        resid = ((y - w @ values) / s)[good]
+        cov = cov * max(float(resid @ resid) / dof, 1.0)
     return values, cov
 
 

@@ -153,3 +153,25 @@ def test_a_declared_host_makes_the_li_columns_linear_in_the_absolute_scale(opera
         host = host_li("auto", declared_cm3=HSE.li_atoms_cm3, measured=measured)[0]
         out[k] = efficiency_table(scaled, halves, table, shift_s=shift, host_li_cm3=host)
     np.testing.assert_allclose(out[0.5][cols], 0.5 * out[1.0][cols], rtol=1e-9)
+
+
+@pytest.mark.parametrize("extra", [1.0, 2.5])
+def test_knot_errors_follow_the_scatter_the_frames_show(extra):
+    """Frames that scatter ``extra`` times more than their stated errors: the knots' errors
+    grow to match the knots' spread over realisations (Birge ratio), and do not shrink below
+    the stated errors when the frames agree with them."""
+    rng = np.random.default_rng(4)
+    knots = np.array([0.0, 3600.0, 7200.0, 10800.0])
+    truth = np.array([0.0, 0.2, 0.2, 0.1])
+    starts = np.arange(0.0, 10800.0, 300.0)
+    mids, dur = starts + 150.0, np.full(starts.size, 300.0)
+    sub = np.linspace(0, 1, 41)
+    avg = np.array([np.trapezoid(np.interp(a + 300.0 * sub, knots, truth), sub) for a in starts])
+    stated = np.full(starts.size, 0.003)
+    fits, errs = [], []
+    for _ in range(300):
+        q, cov = fit_inventory(mids, dur, avg + rng.normal(0.0, extra * 0.003, avg.size), stated, knots)
+        fits.append(q)
+        errs.append(np.sqrt(np.diag(cov)))
+    ratio = np.mean(errs, axis=0) / np.std(fits, axis=0, ddof=1)
+    assert np.all((ratio > 0.85) & (ratio < 1.2)), ratio
