@@ -112,6 +112,53 @@ def _lowest_needed_keV(stack: Stack, detector: Detector, names, window_um) -> fl
     return max(lowest, 0.0)
 
 
+#: Consecutive channels with counts that mark where a spectrum starts recording.
+RECORDED_RUN = 8
+#: A start counting at least this share of the channels above it is a discriminator's cut.
+STEP_FRACTION = 0.3
+
+
+def recorded_from_keV(counts, calibration: Calibration) -> float:
+    """Lowest energy from which the spectra (summed over frames) record counts without a gap.
+
+    A discriminator set higher than the run file says leaves the channels below it empty while
+    the model expects counts there; fitting them would read as a misfit of the whole profile.
+    Channels below this energy are not fitted. Where the physics itself sends nothing to the
+    low channels (a thick window) the model expects nothing there either, so leaving them out
+    loses nothing.
+
+    Parameters
+    ----------
+    counts : array_like of shape (n_channels,) or (n_frames, n_channels)
+    calibration : Calibration
+
+    Returns
+    -------
+    float
+        keV: the lower edge of the first of :data:`RECORDED_RUN` consecutive channels with
+        counts, where those already count :data:`STEP_FRACTION` of the channels above them;
+        else 0.
+    """
+    c = np.asarray(counts)
+    total = c.sum(axis=0) if c.ndim == 2 else c
+    if total.size < RECORDED_RUN:
+        return 0.0
+    runs = np.convolve((total > 0).astype(int), np.ones(RECORDED_RUN, int), mode="valid")
+    first = np.flatnonzero(runs == RECORDED_RUN)
+    if not first.size or first[0] == 0:
+        return 0.0
+    k = int(first[0])
+    # A discriminator cuts a continuum: the first channels already count about as much as the
+    # ones above them. A spectrum that starts gradually (a resolution tail, the end of the
+    # particles' range) is physics the model should see, empty channels included: they are
+    # what says there is no Li deeper.
+    start = float(total[k : k + RECORDED_RUN].mean())
+    above = total[k + RECORDED_RUN : k + 8 * RECORDED_RUN]
+    if not above.size or start < STEP_FRACTION * float(np.median(above)):
+        return 0.0
+    return float(calibration.edges(total.size)[k])
+
+
 def _stack_floor_keV(stack: Stack, detector: Detector, names) -> float:
     """Energy above which the declared stack explains every particle: 0 when no particle born
     at the end of the profiled region escapes above the threshold, else the highest such
@@ -274,6 +321,7 @@ def invert(
         k_frame = k_frame * fw
     bkg = _background(background, spectra, n_ch)
     n_frames = y_all.shape[0]
+    recorded_from = recorded_from_keV(y_all, cal)
 
     converged = np.ones(n_frames, bool)
     iterations = np.zeros(n_frames, int)
@@ -319,7 +367,8 @@ def invert(
         if instrument is not None:
             stack, detector = instrument.apply(stack, detector)
         if fit_range_keV is None:
-            fit_range_keV = (_lowest_needed_keV(stack, detector, names, li_region_um), np.inf)
+            low = max(_lowest_needed_keV(stack, detector, names, li_region_um), recorded_from)
+            fit_range_keV = (low, np.inf)
         resp = build_response(stack, detector, cal, n_ch, edges, names, fit_range_keV=fit_range_keV)
         if upper_rel is not None:
             upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (n_d,))
@@ -411,6 +460,8 @@ def invert(
             "tail_um": tail_um,
             "time_zero": str(t0),
             "flux_normalisation": "per-frame weights (beam monitor)" if flux_weights is not None else "none",
+            "recorded_from_keV": recorded_from,
+            "threshold_keV": float(detector.threshold_keV),
         },
     )  # fmt: skip
     return ds
@@ -475,7 +526,8 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
         # A thinner window than declared lets the stack's end through at higher energy: keep
         # a margin for the window scale's prior.
         floor = _stack_floor_keV(stack, detector, names)
-        fit_range_keV = (max(FIT_MIN_KEV, floor + 2.0 * detector.resolution_keV if floor else 0.0), np.inf)
+        fit_range_keV = (max(FIT_MIN_KEV, floor + 2.0 * detector.resolution_keV if floor else 0.0,
+                             recorded_from_keV(spectra.counts.values, cal)), np.inf)  # fmt: skip
     with threadpool_limits(limits=1, user_api="blas"):
         return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector,
                     cal, edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),

@@ -385,6 +385,10 @@ def _summary(result: RunResult) -> str:
             f"summed-spectrum chi2/channel {a['instrument_chi2_per_channel']:.3g} "
             f"(declared instrument: {a['instrument_chi2_per_channel_declared']:.3g})"
         )
+    rec, thr = p.attrs.get("recorded_from_keV", 0.0), p.attrs.get("threshold_keV", 0.0)
+    if rec > thr + 2.0 * result.config.detector.resolution_keV:
+        lines.append(f"the spectra record nothing below {rec:.0f} keV although the declared threshold is "
+                     f"{thr:g} keV: fitted from {rec:.0f} keV (set [detector] threshold_keV to the discriminator)")  # fmt: skip
     if "lambda" in p:
         lines.append(f"smoothing: lambda {float(p['lambda'].values[0]):.3g} (relative; by the evidence) for every frame; "
                      f"{int(p.converged.sum())}/{p.sizes['time']} frames converged")  # fmt: skip

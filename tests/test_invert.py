@@ -164,3 +164,20 @@ def test_li_denser_than_li_metal_is_not_invented_but_flagged():
         out = invert(spectra, stack, det, scale=SCALE, depth_step_um=0.5, li_region_um=(0, 20))
     assert float(out.li_density_rel.max()) <= 1.0 + 1e-9
     assert float(out.chi2_per_channel[0]) > 3.0
+
+
+def test_recorded_from_is_where_the_spectra_start_counting():
+    from ndp.invert import RECORDED_RUN, recorded_from_keV
+
+    counts = np.zeros((3, 200), int)
+    counts[:, 40:] = 5
+    counts[1, 10] = 1  # a stray count below the discriminator does not start a run
+    assert recorded_from_keV(counts, CAL) == pytest.approx(float(CAL.edges(200)[40]))
+    assert recorded_from_keV(np.ones(200), CAL) == 0.0  # counts from the first channel
+    gappy = np.zeros(200)
+    gappy[50 : 50 + RECORDED_RUN - 1] = 3  # too short a run to say anything
+    assert recorded_from_keV(gappy, CAL) == 0.0
+    # A spectrum that rises gradually (a resolution tail) is not cut: its empty channels say
+    # that there is no deeper Li.
+    rising = np.round(1000 * np.exp(-0.5 * ((np.arange(200) - 150) / 12.0) ** 2))
+    assert recorded_from_keV(rising, CAL) == 0.0

@@ -142,6 +142,8 @@ OTHER_INSTRUMENTS = [
     pytest.param(dict(window=(("Cu", 8.96, 6.0),)), id="cu-6um"),
     pytest.param(dict(window=(("Ni", 8.90, 8.0),)), id="ni-8um"),
     pytest.param(dict(half_angle_deg=20.0), id="cone-20deg"),
+    # A discriminator at 300 keV that the run file does not declare (it says nothing: 50 keV).
+    pytest.param(dict(threshold_keV=300.0), id="undeclared-threshold-300keV"),
 ]
 
 
