@@ -32,3 +32,20 @@ def _private_data_dir(tmp_path_factory, monkeypatch):
 @pytest.fixture
 def data_dir() -> Path:
     return DATA
+
+
+@pytest.fixture
+def run_dir(tmp_path, data_dir):
+    """A run file and three frames of spectra that read (enough to reach the output checks)."""
+    import shutil
+
+    from spectra_helpers import spectra
+
+    from ndp.io import spe
+
+    shutil.copy(data_dir / "run_cu_li.toml", tmp_path / "run.toml")
+    (tmp_path / "spectra").mkdir()
+    ds = spectra(n_channels=4096)
+    for k in range(ds.sizes["frame"]):
+        spe.write(tmp_path / "spectra" / f"f{k}.Spe", ds, k)
+    return tmp_path

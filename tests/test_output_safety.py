@@ -4,18 +4,15 @@ resolved before the "never write into the inputs" check, permissions from the um
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 
 import pytest
-from spectra_helpers import spectra
 from typer.testing import CliRunner
 
 from ndp._fileio import atomic_write, lock_output, publish_folder
 from ndp.cli.main import app
 from ndp.errors import NdpError
-from ndp.io import spe
 
 runner = CliRunner()
 
@@ -40,16 +37,6 @@ def held(tmp_path):
             yield out
         finally:
             proc.kill()
-
-
-@pytest.fixture
-def run_dir(tmp_path, data_dir):
-    shutil.copy(data_dir / "run_cu_li.toml", tmp_path / "run.toml")
-    (tmp_path / "spectra").mkdir()
-    ds = spectra(n_channels=4096)
-    for k in range(ds.sizes["frame"]):
-        spe.write(tmp_path / "spectra" / f"f{k}.Spe", ds, k)
-    return tmp_path
 
 
 def test_a_second_writer_is_refused(held):

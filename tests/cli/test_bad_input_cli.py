@@ -6,7 +6,6 @@ Each case reproduces an input that ended in a traceback, a hang or silently acce
 from __future__ import annotations
 
 import json
-import shutil
 
 import numpy as np
 import pandas as pd
@@ -28,17 +27,6 @@ def one_line(r, *needles):
     assert "Traceback" not in r.output
     for needle in needles:
         assert needle in r.stderr, r.stderr
-
-
-@pytest.fixture
-def run_dir(tmp_path, data_dir):
-    """A run file and three frames of spectra that read (enough to reach the output checks)."""
-    shutil.copy(data_dir / "run_cu_li.toml", tmp_path / "run.toml")
-    (tmp_path / "spectra").mkdir()
-    ds = spectra(n_channels=4096)
-    for k in range(ds.sizes["frame"]):
-        spe.write(tmp_path / "spectra" / f"f{k}.Spe", ds, k)
-    return tmp_path
 
 
 def _edit(run_dir, old, new):
