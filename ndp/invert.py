@@ -484,8 +484,7 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
 
     Parameters
     ----------
-    spectra, stack, detector, calibration, scale, background, depth_step_um, flux_weights,
-    upper_rel, fit_range_keV
+    spectra, stack, detector, calibration, scale, background, depth_step_um, flux_weights, upper_rel, fit_range_keV
         As for :func:`invert`.
     window, width : ndp.model.instrument.Parameter, optional
         Priors and whether each is free (default: free, 1 ± 0.1 and 1 ± 0.3).
