@@ -3,7 +3,8 @@
 :func:`run` does what ``ndp run RUN.toml`` does and returns the results, so a notebook can do
 anything the command does. Outputs are built in a temporary folder beside the output folder and
 moved into place only when complete: an interrupted run leaves no partial outputs, and a run
-never writes over its inputs.
+never writes over its inputs. The inversion writes ``profiles.nc`` block by block of frames
+(:mod:`ndp.stream`), so profiles and fits of a long series are never all in memory.
 """
 
 from __future__ import annotations
@@ -11,6 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +45,9 @@ class RunResult:
     config : RunConfig
     spectra : xarray.Dataset
     profiles : xarray.Dataset
-        ``profiles.nc``'s content.
+        ``profiles.nc``'s content; opened lazily from the output folder when the frames were
+        streamed into it (every method but the self-consistent matrix), so a long series'
+        counts and fits are read when asked for, not held.
     cycles : pandas.DataFrame
         ``cycles.csv``'s content (empty without a cycler log).
     log : pandas.DataFrame or None
@@ -231,9 +237,6 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     -------
     RunResult
     """
-    from .invert import invert
-    from .model.series import BLOCK_FRAMES
-    from .parallel import executor
     from .reduce import flux_weights
     from .scale import Scale
 
@@ -273,16 +276,48 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     # flux drift all come from ndp.reduce; the inversion fits the raw counts.
     weights = flux_weights(spectra)
     instrument, inst_fit = _instrument(cfg, spectra, cal, scale, background, weights, progress)
+    kwargs = dict(
+        scale=scale, method=cfg.analysis.method, particles=cfg.analysis.particles,
+        depth_step_um=cfg.analysis.depth_step_um, li_region_um=cfg.analysis.li_region_um,
+        background=background, time_zero=time_zero, flux_weights=weights, instrument=instrument,
+        upper_rel=cfg.analysis.max_li_density_rel, regularization=cfg.analysis.regularization,
+        fit_range_keV=cfg.analysis.fit_range_keV,
+        progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
+    )  # fmt: skip
+    # The self-consistent matrix rescales every frame's profile after the fit: it needs them
+    # all at once. Otherwise frames go block by block into profiles.nc (ndp.stream), so the
+    # profiles and fits of a long series are never all in memory.
+    streamed = cfg.analysis.matrix != "self-consistent"
+    scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.frames.", dir=out_dir.parent)) if streamed else None
+    try:
+        return _analyse(run_file, cfg, spectra, cal, log, inputs, out_dir, force, figures, inst_fit,
+                        scratch, kwargs, jobs=jobs, scheduler=scheduler)  # fmt: skip
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, log, inputs: list[Path],
+             out_dir: Path, force: bool, figures: bool, inst_fit, scratch: Path | None, kwargs: dict, *,
+             jobs, scheduler) -> RunResult:  # fmt: skip
+    """Profiles, cycles, indicators and outputs of :func:`run` (profiles streamed into
+    ``scratch/profiles.nc`` when given, see :func:`_open_profiles`)."""
+    from .invert import invert
+    from .model.series import BLOCK_FRAMES
+    from .parallel import executor
+
+    n = spectra.sizes["frame"]
     # A pool only pays for itself with more than one block of frames.
     with executor(1 if n <= BLOCK_FRAMES and scheduler is None else jobs, scheduler=scheduler) as pool:
-        profiles = invert(
-            spectra, cfg.stack, cfg.detector, cal, scale=scale, method=cfg.analysis.method,
-            particles=cfg.analysis.particles, depth_step_um=cfg.analysis.depth_step_um,
-            li_region_um=cfg.analysis.li_region_um, background=background, time_zero=time_zero,
-            flux_weights=weights, instrument=instrument, upper_rel=cfg.analysis.max_li_density_rel,
-            regularization=cfg.analysis.regularization, fit_range_keV=cfg.analysis.fit_range_keV,
-            executor=pool, progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
-        )  # fmt: skip
+        if scratch is None:
+            profiles = invert(spectra, cfg.stack, cfg.detector, cal, executor=pool, **kwargs)
+        else:
+            from .stream import invert_to_netcdf
+
+            invert_to_netcdf(spectra, scratch / "profiles.nc", cfg.stack, cfg.detector, cal,
+                             executor=pool, **kwargs)  # fmt: skip
+    if scratch is not None:
+        profiles = _open_profiles(scratch / "profiles.nc")
     if cfg.analysis.matrix == "self-consistent":
         from .matrix import self_consistent
 
@@ -434,8 +469,18 @@ def _summary(result: RunResult) -> str:
 def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None:
     from ._fileio import _HELD, publish_folder
 
+    streamed = _file_backed(result.profiles)
+
     def build(tmp: Path) -> None:
-        result.profiles.to_netcdf(tmp / "profiles.nc", engine="h5netcdf")
+        if streamed:
+            # Already written frame block by frame block: moved in, with the run's attributes.
+            src, attrs = Path(result.profiles.encoding["source"]), dict(result.profiles.attrs)
+            result.profiles.close()
+            os.replace(src, tmp / "profiles.nc")
+            _set_attrs(tmp / "profiles.nc", attrs)
+            result.profiles = _open_profiles(tmp / "profiles.nc")
+        else:
+            result.profiles.to_netcdf(tmp / "profiles.nc", engine="h5netcdf")
         result.cycles.to_csv(tmp / "cycles.csv", index=False, float_format="%.6g")
         (tmp / "summary.txt").write_text(_summary(result), encoding="utf-8")
         if figures:
@@ -445,8 +490,32 @@ def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None
 
     # The lock _check_output took; publish_folder swaps the outputs in whole and releases it.
     publish_folder(out_dir, build, lock=_HELD.get(str(out_dir)))
+    if streamed:
+        result.profiles.close()
+        result.profiles = _open_profiles(out_dir / "profiles.nc")
     result.output = out_dir
     result.figures = sorted((out_dir / "figures").glob("*.png")) if figures else []
+
+
+def _open_profiles(path: Path) -> xr.Dataset:
+    """``profiles.nc`` opened lazily: its (time × channel) counts and fits are read when asked
+    for, and not kept (a day of frames would not fit in memory)."""
+    return xr.open_dataset(path, engine="h5netcdf", cache=False)
+
+
+def _file_backed(profiles: xr.Dataset) -> bool:
+    return "source" in profiles.encoding and Path(profiles.encoding["source"]).is_file()
+
+
+def _set_attrs(path: Path, attrs: dict) -> None:
+    """Write a Dataset's global attributes into a NetCDF-4 file, as xarray would."""
+    import h5netcdf
+
+    with h5netcdf.File(path, "a") as nc:
+        for key in set(nc.attrs) - set(attrs):
+            del nc.attrs[key]
+        for key, value in attrs.items():
+            nc.attrs[key] = value
 
 
 def load_result(folder) -> RunResult:

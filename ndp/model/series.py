@@ -12,8 +12,8 @@ follows (:meth:`SeriesFit.window`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,7 +26,8 @@ from .regularization import choose_lambda
 from .response import Response
 from .solver import solve
 
-__all__ = ["SeriesFit", "fit_series", "window_weights"]
+__all__ = ["BLOCK_FRAMES", "SeriesFit", "block_slices", "fit_blocks", "fit_series", "lambda_sample",
+           "series_lambda", "series_problem", "window_weights"]
 
 #: At most this many depth knots for the cumulative-content covariance, kept per frame in
 #: float32 (16 kB a frame: a day of 1-s frames stays near 1.4 GB; the configured inventory
@@ -105,6 +106,10 @@ class SeriesFit:
 #: one core or many.
 BLOCK_FRAMES = 32
 
+#: Blocks in flight on an executor at most: enough to keep a pool busy, few enough that a long
+#: series' spectra and results are never all queued at once.
+MAX_PENDING = 16
+
 
 def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, upper: np.ndarray,
                background: np.ndarray | None = None, lam_rel: float | str = "evidence",
@@ -142,15 +147,9 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
     bkg = np.zeros_like(counts) if background is None else np.asarray(background, dtype=float)
     y = response.group_counts(counts)
     b = response.group_counts(bkg)
-    problem = _Problem(response, difference_penalty(n, order),
-                       np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy(), window_um)  # fmt: skip
-    first = None  # a warm start for the first frame
-    if lam_rel == "evidence":
-        sample = np.unique(np.linspace(0, n_f - 1, min(n_f, 3)).round().astype(int))
-        with threadpool_limits(limits=1, user_api="blas"):
-            choice = choose_lambda([problem.objective(y[i], b[i], exposure[i]) for i in sample])
-        lam_rel, first = choice.lam_rel, choice.solutions[0]
-    lam_rel = float(lam_rel)
+    problem = series_problem(response, upper, order=order, window_um=window_um)
+    sample = lambda_sample(n_f)
+    lam_rel, first = series_lambda(problem, y[sample], b[sample], exposure[sample], lam_rel)
     out = SeriesFit(
         c=np.zeros((n_f, n)), variance=np.zeros((n_f, n)), knots=problem.knots,
         cum_cov=np.zeros((n_f, problem.knots.size, problem.knots.size), np.float32), window_var=np.zeros(n_f),
@@ -158,27 +157,112 @@ def fit_series(response: Response, counts: np.ndarray, exposure: np.ndarray, *, 
         fit=np.zeros((n_f, n_ch)), chi2=np.full(n_f, np.nan), converged=np.zeros(n_f, bool),
         iterations=np.zeros(n_f, int), lam_rel=lam_rel,
     )  # fmt: skip
-    blocks = [slice(i, min(i + BLOCK_FRAMES, n_f)) for i in range(0, n_f, BLOCK_FRAMES)]
+    blocks = ((sl, y[sl], b[sl], exposure[sl]) for sl in block_slices(n_f))
     done = 0
-
-    def keep(sl: slice, part: dict) -> None:
-        nonlocal done
+    for sl, part in fit_blocks(problem, blocks, lam_rel, first, executor=executor):
         for name, values in part.items():
             getattr(out, name)[sl] = values
         out.fit[sl, response.roi] += bkg[sl, response.roi]
         done += sl.stop - sl.start
         if progress is not None:
             progress(done)
-
-    args = [(problem, y[sl], b[sl], exposure[sl], lam_rel, first if sl.start == 0 else None) for sl in blocks]
-    if executor is None:
-        for sl, a in zip(blocks, args, strict=True):
-            keep(sl, _fit_block(*a))
-    else:
-        futures = {executor.submit(_fit_block, *a): sl for sl, a in zip(blocks, args, strict=True)}
-        for future in as_completed(futures):
-            keep(futures[future], future.result())
     return out
+
+
+def block_slices(n_frames: int, start: int = 0) -> list[slice]:
+    """The fixed blocks of :data:`BLOCK_FRAMES` frames of a series of ``n_frames``."""
+    return [slice(i, min(i + BLOCK_FRAMES, n_frames)) for i in range(start, n_frames, BLOCK_FRAMES)]
+
+
+def lambda_sample(n_frames: int) -> np.ndarray:
+    """Indices of the (up to three) frames the evidence chooses λ on: first, middle, last."""
+    return np.unique(np.linspace(0, n_frames - 1, min(n_frames, 3)).round().astype(int))
+
+
+def series_problem(response: Response, upper, *, order: int = 1, window_um=None) -> _Problem:
+    """What every frame of a series shares (response, penalty, bounds, inventory window)."""
+    n = response.grouped.shape[1]
+    upper = np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy()
+    return _Problem(response, difference_penalty(n, order), upper, window_um)
+
+
+def series_lambda(problem: _Problem, y: np.ndarray, b: np.ndarray, exposure: np.ndarray,
+                  lam_rel: float | str = "evidence") -> tuple[float, np.ndarray | None]:  # fmt: skip
+    """The series' relative λ and the warm start of its first frame.
+
+    Parameters
+    ----------
+    problem : _Problem
+        From :func:`series_problem`.
+    y, b : ndarray of shape (S, n_groups)
+        Grouped counts and background of the frames :func:`lambda_sample` picks.
+    exposure : ndarray of shape (S,)
+    lam_rel : float or "evidence"
+
+    Returns
+    -------
+    lam_rel : float
+    first : ndarray of shape (N,) or None
+        The evidence's solution for the first frame (None for a given λ).
+    """
+    if lam_rel != "evidence":
+        return float(lam_rel), None
+    with threadpool_limits(limits=1, user_api="blas"):
+        choice = choose_lambda([problem.objective(y[i], b[i], exposure[i]) for i in range(len(y))])
+    return float(choice.lam_rel), choice.solutions[0]
+
+
+def fit_blocks(problem: _Problem, blocks: Iterable[tuple[slice, np.ndarray, np.ndarray, np.ndarray]],
+               lam_rel: float, first: np.ndarray | None = None, *, executor: Executor | None = None,
+               max_pending: int = MAX_PENDING) -> Iterator[tuple[slice, dict[str, np.ndarray]]]:  # fmt: skip
+    """Fit blocks of frames as they come, yielding each block's results when it is done.
+
+    Blocks are pulled from ``blocks`` only while fewer than ``max_pending`` are running, so a
+    series of any length is held a few blocks at a time: memory does not grow with frames.
+
+    Parameters
+    ----------
+    problem : _Problem
+    blocks : iterable of (slice, y, b, exposure)
+        Each block's frames (a slice of the series, one of :func:`block_slices`), grouped
+        counts and background of shape (F_block, n_groups) and exposure of shape (F_block,).
+    lam_rel : float
+    first : ndarray of shape (N,), optional
+        Warm start of the series' first frame (the block whose slice starts at 0).
+    executor : concurrent.futures.Executor, optional
+        Where the blocks run; default here, one after another. The result does not depend on it.
+    max_pending : int
+        Blocks submitted to ``executor`` and not yet yielded, at most.
+
+    Yields
+    ------
+    (slice, dict)
+        The block's frames and its results, as :func:`_fit_block` returns them (fit without
+        background), in the order blocks finish.
+    """
+    def args(block):
+        sl, y, b, exposure = block
+        return problem, y, b, exposure, lam_rel, first if sl.start == 0 else None
+
+    if executor is None:
+        for block in blocks:
+            yield block[0], _fit_block(*args(block))
+        return
+    pending: dict = {}
+    source = iter(blocks)
+    exhausted = False
+    while pending or not exhausted:
+        while not exhausted and len(pending) < max(1, max_pending):
+            block = next(source, None)
+            if block is None:
+                exhausted = True
+            else:
+                pending[executor.submit(_fit_block, *args(block))] = block[0]
+        if not pending:
+            break
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            yield pending.pop(future), future.result()
 
 
 @dataclass
