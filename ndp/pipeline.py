@@ -537,8 +537,10 @@ def load_result(folder) -> RunResult:
     nc = folder / "profiles.nc"
     if not nc.is_file():
         raise NdpError(f"{folder}: not an ndp run output folder (no profiles.nc)")
-    with xr.open_dataset(nc, engine="h5netcdf") as ds:
-        profiles = ds.load()
+    profiles = _open_profiles(nc)
+    for name, var in profiles.variables.items():
+        if "channel" not in var.dims:  # everything but the (time × channel) counts and fits
+            profiles[name].load()
     csv = folder / "cycles.csv"
     table = pd.read_csv(csv) if csv.is_file() else pd.DataFrame(columns=CYCLE_COLUMNS)
     cfg = log = halves = ind = None

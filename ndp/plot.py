@@ -273,8 +273,8 @@ def spectrum_plot(profiles, frame: int = -1):
     )
     with mpl.rc_context(RC):
         e = profiles.energy.values
-        y = profiles.counts.values[frame]
-        f = profiles.fit.values[frame]
+        y = profiles.counts[frame].values  # one frame read, not the whole (time, channel) array
+        f = profiles.fit[frame].values
         roi = f > 0
         ax.step(e, y, where="mid", color="0.5", lw=0.5, label="measured")
         ax.plot(e[roi], f[roi], color="tab:red", label="fit")
