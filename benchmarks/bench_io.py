@@ -57,7 +57,7 @@ elif what == "direct":  # the fastest plain read: into reused buffers, ndp's blo
             t.read_direct(bt, np.s_[i : i + m], np.s_[:m])
             c.read_direct(bc, np.s_[i : i + m], np.s_[:m])
 else:
-    frame_events(iter_events(path, chunk=chunk), frame_s=600.0, n_channels=4096)
+    frame_events(iter_events(path, chunk=chunk, reuse=True), frame_s=600.0, n_channels=4096)
 print(time.perf_counter() - s)
 """
 

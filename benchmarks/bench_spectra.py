@@ -29,7 +29,7 @@ import sys, time
 from ndp.framing import frame_events
 from ndp.io.listmode import iter_events
 t = time.perf_counter()
-ds = frame_events(iter_events(sys.argv[1]), frame_s=600.0, n_channels=4096)
+ds = frame_events(iter_events(sys.argv[1], reuse=True), frame_s=600.0, n_channels=4096)
 dt = time.perf_counter() - t
 # VmHWM is this process's own peak; ru_maxrss would include the parent's, inherited at fork.
 hwm = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))

@@ -190,7 +190,7 @@ def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
         if np.isnat(start) and cfg.time_zero is not None:
             start = np.datetime64(cfg.time_zero, "ns")
         return frame_events(
-            iter_events(files[0]), frame_s=cfg.frame_s, start=start, source=str(files[0])
+            iter_events(files[0], reuse=True), frame_s=cfg.frame_s, start=start, source=str(files[0])
         )
     raise ConfigError(
         cfg.path, "run", "give run.spectra (files, a glob) or run.listmode", line=_line(cfg, "run")

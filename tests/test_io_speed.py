@@ -152,9 +152,12 @@ def test_hdf5_reused_buffers_frame_as_whole_arrays(tmp_path, t_dtype, c_dtype):
     with h5py.File(tmp_path / "ev.h5", "w") as h5:
         h5["events/time"] = t
         h5["events/channel"] = c
-    chunks = list(iter_events(tmp_path / "ev.h5", chunk=1000))
+    chunks = list(iter_events(tmp_path / "ev.h5", chunk=1000))  # owned arrays by default
     assert [ch.first for ch in chunks] == list(range(0, n, 1000))
-    got = frame_events(iter_events(tmp_path / "ev.h5", chunk=1000), frame_s=50.0, n_channels=256)
+    np.testing.assert_array_equal(np.concatenate([ch.time_s for ch in chunks]), t)
+    got = frame_events(
+        iter_events(tmp_path / "ev.h5", chunk=1000, reuse=True), frame_s=50.0, n_channels=256
+    )
     whole = EventChunk(t.astype(np.float64), c.astype(np.int64), None, 0)
     want = frame_events([whole], frame_s=50.0, n_channels=256)
     np.testing.assert_array_equal(got.counts, want.counts)

@@ -179,7 +179,7 @@ def describe(path: str | os.PathLike) -> dict:
         t_lo, t_hi = np.inf, -np.inf
         dets: set[int] = set()
         ch_max = 0
-        for chunk in _listmode.in_time_order(_listmode.iter_events(path, fmt), path):
+        for chunk in _listmode.in_time_order(_listmode.iter_events(path, fmt, reuse=True), path):
             n += chunk.time_s.size
             if chunk.time_s.size:
                 t_lo, t_hi = min(t_lo, chunk.time_s.min()), max(t_hi, chunk.time_s.max())

@@ -14,6 +14,7 @@ Parquet needs ``pyarrow`` (``pip install "ndp[listmode]"``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 import zipfile
@@ -78,12 +79,15 @@ def sniff(path: Path, head: bytes) -> str | None:
 
 
 def iter_events(
-    path: str | os.PathLike, fmt: str | None = None, *, chunk: int = DEFAULT_CHUNK
+    path: str | os.PathLike, fmt: str | None = None, *, chunk: int = DEFAULT_CHUNK,
+    reuse: bool = False,
 ) -> Iterator[EventChunk]:
     """Yield the events of a list-mode file in chunks of at most ``chunk`` events.
 
-    A chunk's arrays may be buffers the next chunk is read into (HDF5 files): use them, or
-    copy what you keep, before taking the next chunk.
+    With ``reuse=True`` a chunk's arrays may be buffers the next chunk is read into (HDF5
+    files; 1.2–1.5× faster framing): a consumer that histograms each chunk before taking the
+    next, as :func:`ndp.framing.frame_events` does, asks for it. By default every chunk owns
+    its arrays, so ``list(iter_events(path))`` holds what it seems to.
     """
     path = Path(path)
     if fmt is None:
@@ -98,7 +102,11 @@ def iter_events(
             path, "not a list-mode file (CoMPASS CSV, NPZ, HDF5 or Parquet with time and channel)"
         )
     try:
-        yield from readers[fmt](path, chunk)
+        if fmt == "hdf5" and not reuse:
+            for c in _hdf5(path, chunk):
+                yield dataclasses.replace(c, time_s=c.time_s.copy(), channel=c.channel.copy())
+        else:
+            yield from readers[fmt](path, chunk)
     except NdpError:
         raise
     except (
