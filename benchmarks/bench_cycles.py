@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ndp.cycles import cycles, half_cycles
-from ndp.io.cycler import read_cycler
+from ndp.cycling.cycler import read_cycler
+from ndp.cycling.cycles import cycles, half_cycles
 
 
 def main() -> int:

@@ -29,14 +29,14 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).parent))
 from bench_spectra import bench_spe
 
-CHUNK = 1 << 22  # ndp's default list-mode chunk (ndp.io.listmode.DEFAULT_CHUNK)
+CHUNK = 1 << 22  # ndp's default list-mode chunk (ndp.spectra.io.listmode.DEFAULT_CHUNK)
 
 H5_CHILD = """
 import sys, time
 import numpy as np, h5py
-from ndp.framing import frame_events
-from ndp.io.listmode import iter_events
-from ndp.io.listmode import EventChunk
+from ndp.spectra.framing import frame_events
+from ndp.spectra.io.listmode import iter_events
+from ndp.spectra.io.listmode import EventChunk
 what, path, chunk = sys.argv[1], sys.argv[2], int(sys.argv[3])
 # One-off costs (xarray's and pandas' lazy imports on the first Dataset, ~0.4 s) are paid
 # once per process, not per event: paid here, before the clock starts.
@@ -48,7 +48,7 @@ if what == "h5py":
         for i in range(0, t.shape[0], chunk):
             t[i : i + chunk], c[i : i + chunk]
 elif what == "direct":  # the fastest plain read: into reused buffers, ndp's block size
-    from ndp.io.listmode import H5_BLOCK as k
+    from ndp.spectra.io.listmode import H5_BLOCK as k
     with h5py.File(path, "r") as h5:
         t, c = h5["events/time"], h5["events/channel"]
         bt, bc = np.empty(k, t.dtype), np.empty(k, c.dtype)
@@ -64,7 +64,7 @@ print(time.perf_counter() - s)
 MPT_CHILD = """
 import re, sys, time
 import pandas as pd
-from ndp.io.cycler import read_cycler
+from ndp.cycling.cycler import read_cycler
 what, path = sys.argv[1], sys.argv[2]
 s = time.perf_counter()
 if what == "pandas":

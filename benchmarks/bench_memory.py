@@ -2,7 +2,7 @@
 
 Target (issue 13): 86,400 frames × 4096 channels inverted with peak memory < 1.5 GB, and peak
 memory that does not grow with the number of frames: run ``--frames 2000`` and
-``--frames 86400`` and compare. ``--path memory`` runs the in-memory :func:`ndp.invert.invert`
+``--frames 86400`` and compare. ``--path memory`` runs the in-memory :func:`ndp.model.invert.invert`
 on the same frames, for comparison (it holds every frame: keep N small).
 
 The series is the validation run's stack, detector and beam
@@ -33,13 +33,13 @@ from pathlib import Path
 import numpy as np
 
 from ndp import Material
-from ndp.calibration import Calibration
-from ndp.constants import LI_METAL_ATOMS_CM3 as L
-from ndp.detector import Detector
-from ndp.forward import NdpWarning, expected_counts
-from ndp.io._spectra import make_spectra
+from ndp.model.forward import NdpWarning, expected_counts
+from ndp.model.scale import Scale
 from ndp.parallel import executor
-from ndp.scale import Scale
+from ndp.physics.constants import LI_METAL_ATOMS_CM3 as L
+from ndp.physics.detector import Detector
+from ndp.spectra.calibration import Calibration
+from ndp.spectra.dataset import make_spectra
 
 VALIDATION = Path("/work/shared/validation/cu_hse_operando/run.toml")
 N_CHANNELS = 4096
@@ -118,11 +118,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp, executor(args.jobs) as pool:
         out = args.output or Path(tmp) / "profiles.nc"
         if args.path == "stream":
-            from ndp.stream import invert_to_netcdf
+            from ndp.model.stream import invert_to_netcdf
 
             invert_to_netcdf(frames, out, stack, det, cal, n_frames=args.frames, executor=pool, progress=progress, **kw)
         else:
-            from ndp.invert import invert
+            from ndp.model.invert import invert
 
             spectra = frames(0, args.frames)
             spectra.attrs["calibration"] = list(cal.coefficients)

@@ -22,7 +22,7 @@ import time
 import numpy as np
 
 from ndp import Material
-from ndp.kinematics import depth_from_energy, detected_energy, energy_slope
+from ndp.physics.kinematics import depth_from_energy, detected_energy, energy_slope
 
 
 def best_of(fn, n=20):
@@ -39,10 +39,10 @@ def straggling_table(thicknesses_um=(0.5, 2.0, 10.0)) -> list[dict]:
     """Rows of (particle, Cu µm, model, ndp and pycatima edge keV and σ keV)."""
     import pycatima
 
-    from ndp.kinematics import detected_energy
-    from ndp.resolution import straggling_variance
-    from ndp.stopping import get_particle
-    from ndp.straggling import MODELS
+    from ndp.physics.kinematics import detected_energy
+    from ndp.physics.resolution import straggling_variance
+    from ndp.physics.stopping import get_particle
+    from ndp.physics.straggling import MODELS
 
     cu, li = Material("Cu"), Material("Li")
     rows = []
@@ -85,9 +85,9 @@ def print_cone_table() -> int:
     """Triton behind 10 µm Cu: the cone's node count, and the edge with doubled nodes."""
     from dataclasses import replace
 
-    from ndp.calibration import Calibration
-    from ndp.detector import Detector
-    from ndp.forward import _cone_nodes, _response, response_matrix
+    from ndp.model.forward import _cone_nodes, _response, response_matrix
+    from ndp.physics.detector import Detector
+    from ndp.spectra.calibration import Calibration
 
     cal = Calibration.from_linear(0.0, 0.5)
     energy = cal(np.arange(6000))

@@ -16,14 +16,14 @@ import numpy as np
 import xarray as xr
 
 from ndp import Material
-from ndp.calibration import Calibration
-from ndp.constants import LI_METAL_ATOMS_CM3 as L
-from ndp.detector import Detector
-from ndp.forward import _response, response_matrix
-from ndp.invert import fit_instrument, invert
+from ndp.model.forward import _response, response_matrix
+from ndp.model.invert import fit_instrument, invert
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
 from ndp.parallel import available_cores, executor
-from ndp.scale import Scale
-from ndp.simulate import simulate
+from ndp.physics.constants import LI_METAL_ATOMS_CM3 as L
+from ndp.physics.detector import Detector
+from ndp.spectra.calibration import Calibration
 
 
 def main() -> int:

@@ -19,15 +19,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ndp.framing import frame_events
-from ndp.io import read_spectra, spe
-from ndp.io._spectra import make_spectra
-from ndp.io.listmode import EventChunk
+from ndp.spectra.dataset import make_spectra
+from ndp.spectra.framing import frame_events
+from ndp.spectra.io import read_spectra, spe
+from ndp.spectra.io.listmode import EventChunk
 
 CHILD = """
 import sys, time
-from ndp.framing import frame_events
-from ndp.io.listmode import iter_events
+from ndp.spectra.framing import frame_events
+from ndp.spectra.io.listmode import iter_events
 t = time.perf_counter()
 ds = frame_events(iter_events(sys.argv[1], reuse=True), frame_s=600.0, n_channels=4096)
 dt = time.perf_counter() - t

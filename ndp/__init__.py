@@ -12,22 +12,22 @@ never imports matplotlib, scipy or ipywidgets until something needs them:
 
 from importlib import import_module
 
-from .errors import NdpError
+from ndp.errors import NdpError
 
 #: Public name → the module that defines it.
 _LAZY = {
-    "Material": "materials",
-    "named_materials": "materials",
-    "PARTICLES": "stopping",
-    "Particle": "stopping",
-    "get_particle": "stopping",
-    "Layer": "stack",
-    "Stack": "stack",
-    "Detector": "detector",
-    "Calibration": "calibration",
-    "read_spectra": "io",
-    "invert": "invert",
-    "fit_instrument": "invert",
+    "Material": "physics.materials",
+    "named_materials": "physics.materials",
+    "PARTICLES": "physics.stopping",
+    "Particle": "physics.stopping",
+    "get_particle": "physics.stopping",
+    "Layer": "physics.stack",
+    "Stack": "physics.stack",
+    "Detector": "physics.detector",
+    "Calibration": "spectra.calibration",
+    "read_spectra": "spectra.io",
+    "invert": "model.invert",
+    "fit_instrument": "model.invert",
     "run": "pipeline",
     "RunResult": "pipeline",
     "load_result": "pipeline",

@@ -15,15 +15,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .calibration import Calibration
-from .detector import Detector
-from .io import spe
-from .io.cycler import write_mpt
-from .materials import Material
-from .scale import Scale
-from .simulate import simulate
-from .stack import Stack
-from .synthetic import OperandoCell
+from ndp.cycling.cycler import write_mpt
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
+from ndp.physics.detector import Detector
+from ndp.physics.materials import Material
+from ndp.physics.stack import Stack
+from ndp.spectra.calibration import Calibration
+from ndp.spectra.io import spe
+from ndp.synthetic import OperandoCell
 
 __all__ = ["CELLS", "build", "hybrid_electrolyte"]
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import constants as C
-from .errors import NdpError
-from .scale import is_absolute
+from ndp.errors import NdpError
+from ndp.model.scale import is_absolute
+from ndp.physics import constants as C
 
 __all__ = ["Explorer", "explore"]
 
@@ -50,7 +50,7 @@ def explore(result_or_folder, *, frame: int | None = None, max_depth_um: float |
     >>> ex = ndp.explore("ndp-demo/bare-Cu/run-ndp")  # doctest: +SKIP
     >>> ex.at(time_h=6.0)  # doctest: +SKIP
     """
-    from .pipeline import RunResult, load_result
+    from ndp.pipeline import RunResult, load_result
 
     if isinstance(result_or_folder, RunResult):
         result = result_or_folder
@@ -60,7 +60,7 @@ def explore(result_or_folder, *, frame: int | None = None, max_depth_um: float |
         raise NdpError(f"explore: expected a RunResult or an ndp run output folder, got {type(result_or_folder).__name__}")
     ind = result.indicators
     if ind is None and is_absolute(result.profiles):
-        from .indicators import indicators
+        from ndp.cycling.indicators import indicators
 
         ind = indicators(result.profiles)
     return Explorer(result.profiles, log=result.log, indicators=ind, frame=frame,
@@ -77,11 +77,11 @@ class Explorer:
     Parameters
     ----------
     profiles : xarray.Dataset
-        :func:`ndp.invert.invert` output (``profiles.nc``), with ``counts`` and ``fit``.
+        :func:`ndp.model.invert.invert` output (``profiles.nc``), with ``counts`` and ``fit``.
     log : pandas.DataFrame, optional
         Cycler log on the NDP clock (``time_s``, ``current_mA``, ``voltage_V``).
     indicators : xarray.Dataset, optional
-        :func:`ndp.indicators.indicators` of the profiles.
+        :func:`ndp.cycling.indicators.indicators` of the profiles.
     frame, max_depth_um, widgets
         As for :func:`explore`.
 
@@ -169,7 +169,7 @@ class Explorer:
     def _build(self):
         import matplotlib as mpl
 
-        from . import plot
+        from ndp import plot
 
         p = self.profiles
         with mpl.rc_context(plot.RC):

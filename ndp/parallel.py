@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
 from contextlib import contextmanager
 
-from .errors import NdpError
+from ndp.errors import NdpError
 
 __all__ = ["available_cores", "executor"]
 

@@ -4,7 +4,7 @@
 anything the command does. Outputs are built in a temporary folder beside the output folder and
 moved into place only when complete: an interrupted run leaves no partial outputs, and a run
 never writes over its inputs. The inversion writes ``profiles.nc`` block by block of frames
-(:mod:`ndp.stream`), so profiles and fits of a long series are never all in memory.
+(:mod:`ndp.model.stream`), so profiles and fits of a long series are never all in memory.
 """
 
 from __future__ import annotations
@@ -23,15 +23,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import __version__
-from .calibration import Calibration, fit_b10, fit_li6
-from .constants import LI_METAL_ATOMS_CM3
-from .efficiency import COLUMNS as CYCLE_COLUMNS
-from .errors import ConfigError, NdpError
-from .model.bounds import apparent_metal_density_rel
-from .model.instrument import Instrument, InstrumentFit
-from .runfile import RunConfig, load_run
-from .scale import is_absolute
+from ndp import __version__
+from ndp.cycling.efficiency import COLUMNS as CYCLE_COLUMNS
+from ndp.errors import ConfigError, NdpError
+from ndp.model.bounds import apparent_metal_density_rel
+from ndp.model.instrument import Instrument, InstrumentFit
+from ndp.model.scale import is_absolute
+from ndp.physics.constants import LI_METAL_ATOMS_CM3
+from ndp.runfile import RunConfig, load_run
+from ndp.spectra.calibration import Calibration, fit_b10, fit_li6
 
 __all__ = ["CYCLE_COLUMNS", "RunResult", "load_result", "run"]
 
@@ -81,7 +81,7 @@ CHI2_VALID = 2.0
 
 def _instrument(cfg: RunConfig, spectra, cal, scale, background, weights, progress):
     """Instrument corrections: fitted to the summed spectrum where the run file frees them."""
-    from .invert import fit_instrument
+    from ndp.model.invert import fit_instrument
 
     ins = cfg.instrument
     fixed = Instrument(ins.window.nominal, ins.width.nominal)
@@ -139,7 +139,7 @@ def _sha256(path: Path) -> str:
 
 
 def _expand(cfg: RunConfig, key: str, patterns) -> list[Path]:
-    from .io import expand
+    from ndp.spectra.io import expand
 
     try:
         return expand(patterns, base=cfg.base)
@@ -148,7 +148,7 @@ def _expand(cfg: RunConfig, key: str, patterns) -> list[Path]:
 
 
 def _line(cfg: RunConfig, key: str):
-    from .runfile import _locate
+    from ndp.runfile import _locate
 
     if cfg.path is None:
         return None
@@ -161,7 +161,7 @@ def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
                           line=_line(cfg, "detector"))  # fmt: skip
     if isinstance(cfg.calibration, tuple):
         return Calibration(cfg.calibration)
-    from .io import read_spectra
+    from ndp.spectra.io import read_spectra
 
     ref = _expand(cfg, "calibration", [cfg.calibration])
     inputs += ref
@@ -170,15 +170,15 @@ def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
 
 
 def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
-    from .io import read_spectra
+    from ndp.spectra.io import read_spectra
 
     if cfg.spectra:
         files = _expand(cfg, "spectra", cfg.spectra)
         inputs += files
         return read_spectra(files, progress=progress)
     if cfg.listmode:
-        from .framing import frame_events
-        from .io.listmode import iter_events, listmode_start
+        from ndp.spectra.framing import frame_events
+        from ndp.spectra.io.listmode import iter_events, listmode_start
 
         files = _expand(cfg, "listmode", cfg.listmode)
         if len(files) != 1:
@@ -198,11 +198,11 @@ def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
 
 
 def _blank_counts(cfg: RunConfig, inputs: list[Path], spectra: xr.Dataset) -> np.ndarray | None:
-    """The beam-on blank's counts in each frame (frames, channels), scaled by ndp.reduce."""
+    """The beam-on blank's counts in each frame (frames, channels), scaled by ndp.spectra.reduce."""
     if not cfg.background:
         return None
-    from .io import read_spectra
-    from .reduce import blank_counts
+    from ndp.spectra.io import read_spectra
+    from ndp.spectra.reduce import blank_counts
 
     files = _expand(cfg, "background", cfg.background)
     inputs += files
@@ -237,8 +237,8 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     -------
     RunResult
     """
-    from .reduce import flux_weights
-    from .scale import Scale
+    from ndp.model.scale import Scale
+    from ndp.spectra.reduce import flux_weights
 
     cfg = load_run(run_file)
     out_dir = Path(output) if output is not None else cfg.base / f"{Path(run_file).stem}-ndp"
@@ -253,7 +253,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     background = _blank_counts(cfg, inputs, spectra)
     log = None
     if cfg.cycler:
-        from .io.cycler import read_cycler
+        from ndp.cycling.cycler import read_cycler
 
         cyc = cfg.resolve(cfg.cycler)
         if not cyc.exists():
@@ -273,7 +273,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     time_zero = np.datetime64(cfg.time_zero, "ns") if cfg.time_zero is not None else None
     n = spectra.sizes["frame"]
     # Counts over live time (dead time), the blank scaled to each frame and the beam monitor's
-    # flux drift all come from ndp.reduce; the inversion fits the raw counts.
+    # flux drift all come from ndp.spectra.reduce; the inversion fits the raw counts.
     weights = flux_weights(spectra)
     instrument, inst_fit = _instrument(cfg, spectra, cal, scale, background, weights, progress)
     kwargs = dict(
@@ -285,7 +285,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
         progress=None if progress is None else (lambda i: progress("inverting frames", i, n)),
     )  # fmt: skip
     # The self-consistent matrix rescales every frame's profile after the fit: it needs them
-    # all at once. Otherwise frames go block by block into profiles.nc (ndp.stream), so the
+    # all at once. Otherwise frames go block by block into profiles.nc (ndp.model.stream), so the
     # profiles and fits of a long series are never all in memory.
     streamed = cfg.analysis.matrix != "self-consistent"
     scratch = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.frames.", dir=out_dir.parent)) if streamed else None
@@ -302,9 +302,9 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
              jobs, scheduler) -> RunResult:  # fmt: skip
     """Profiles, cycles, indicators and outputs of :func:`run` (profiles streamed into
     ``scratch/profiles.nc`` when given, see :func:`_open_profiles`)."""
-    from .invert import invert
-    from .model.series import BLOCK_FRAMES
-    from .parallel import executor
+    from ndp.model.invert import invert
+    from ndp.model.series import BLOCK_FRAMES
+    from ndp.parallel import executor
 
     n = spectra.sizes["frame"]
     # A pool only pays for itself with more than one block of frames.
@@ -312,14 +312,14 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
         if scratch is None:
             profiles = invert(spectra, cfg.stack, cfg.detector, cal, executor=pool, **kwargs)
         else:
-            from .stream import invert_to_netcdf
+            from ndp.model.stream import invert_to_netcdf
 
             invert_to_netcdf(spectra, scratch / "profiles.nc", cfg.stack, cfg.detector, cal,
                              executor=pool, **kwargs)  # fmt: skip
     if scratch is not None:
         profiles = _open_profiles(scratch / "profiles.nc")
     if cfg.analysis.matrix == "self-consistent":
-        from .matrix import self_consistent
+        from ndp.model.matrix import self_consistent
 
         profiles = self_consistent(profiles, cfg.stack)
 
@@ -329,14 +329,14 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
     halves = ind = None
     shift = 0.0
     if log is not None:
-        from .cycles import cycles, half_cycles
-        from .efficiency import align, measured_host_li
+        from ndp.cycling.cycles import cycles, half_cycles
+        from ndp.cycling.efficiency import align, measured_host_li
 
         shift = align(profiles, log, cfg.cycler_offset_s)
         halves = half_cycles(log, plating=cfg.plating)
         if is_absolute(profiles):
             measured = measured_host_li(profiles, halves, shift_s=shift)
-    from .efficiency import efficiency_table, host_li
+    from ndp.cycling.efficiency import efficiency_table, host_li
 
     host, host_err, host_source = host_li(cfg.analysis.host_li, declared_cm3=declared, measured=measured)
     if log is not None:
@@ -348,7 +348,7 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
         log = log.assign(time_s=log.time_s + shift)
         halves = halves.assign(start_s=halves.start_s + shift, end_s=halves.end_s + shift)
     if is_absolute(profiles):
-        from .indicators import indicators
+        from ndp.cycling.indicators import indicators
 
         ind = indicators(profiles)
 
@@ -376,7 +376,7 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
 
 
 def _check_output(out_dir: Path, inputs: list[Path], force: bool) -> None:
-    from ._fileio import lock_output
+    from ndp.fileio import lock_output
 
     real = out_dir.resolve()  # links resolved: a link into an input folder is that folder
     for p in inputs:
@@ -467,7 +467,7 @@ def _summary(result: RunResult) -> str:
 
 
 def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None:
-    from ._fileio import _HELD, publish_folder
+    from ndp.fileio import _HELD, publish_folder
 
     streamed = _file_backed(result.profiles)
 
@@ -484,7 +484,7 @@ def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None
         result.cycles.to_csv(tmp / "cycles.csv", index=False, float_format="%.6g")
         (tmp / "summary.txt").write_text(_summary(result), encoding="utf-8")
         if figures:
-            from .plot import save_run_figures
+            from ndp.plot import save_run_figures
 
             save_run_figures(result, tmp / "figures")
 
@@ -551,9 +551,9 @@ def load_result(folder) -> RunResult:
         cyc = cfg.resolve(cfg.cycler) if cfg.cycler else None
         sha = _sha256(cyc) if cyc is not None and cyc.is_file() else None
         if sha is not None and hashes.get(str(cyc), sha) == sha:
-            from .cycles import half_cycles
-            from .efficiency import align
-            from .io.cycler import read_cycler
+            from ndp.cycling.cycler import read_cycler
+            from ndp.cycling.cycles import half_cycles
+            from ndp.cycling.efficiency import align
 
             log = read_cycler(cyc)
             shift = align(profiles, log, cfg.cycler_offset_s)
@@ -561,7 +561,7 @@ def load_result(folder) -> RunResult:
             log = log.assign(time_s=log.time_s + shift)
             halves = halves.assign(start_s=halves.start_s + shift, end_s=halves.end_s + shift)
     if is_absolute(profiles):
-        from .indicators import indicators
+        from ndp.cycling.indicators import indicators
 
         ind = indicators(profiles)
     return RunResult(cfg, None, profiles, table, log, halves, ind, folder.resolve(),

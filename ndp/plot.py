@@ -19,8 +19,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from . import constants as C
-from .scale import is_absolute
+from ndp.model.scale import is_absolute
+from ndp.physics import constants as C
 
 __all__ = [
     "InlineFigure",
@@ -133,7 +133,7 @@ def heatmap(profiles, log=None, *, max_depth_um: float | None = None, vmax: floa
     Parameters
     ----------
     profiles : xarray.Dataset
-        :func:`ndp.invert.invert` output.
+        :func:`ndp.model.invert.invert` output.
     log : pandas.DataFrame, optional
         Cycler log already on the NDP clock (``ndp.pipeline.RunResult.log``).
     """
@@ -336,7 +336,7 @@ def resolution_plot(stack, detector, *, depth_step_um: float = 0.1):
     """Depth resolution (FWHM) vs depth per particle."""
     import matplotlib as mpl
 
-    from .resolution import depth_scale
+    from ndp.physics.resolution import depth_scale
 
     ds = depth_scale(stack, detector, depth_step_um=depth_step_um)
     fig, ax = _figure(SINGLE_IN, 2.4)

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import constants as C
-from .detector import Detector
-from .errors import ConfigError, NdpError
-from .materials import Material
-from .model.instrument import Parameter
-from .stack import Layer, Stack
+from ndp.errors import ConfigError, NdpError
+from ndp.model.instrument import Parameter
+from ndp.physics import constants as C
+from ndp.physics.detector import Detector
+from ndp.physics.materials import Material
+from ndp.physics.stack import Layer, Stack
 
 __all__ = ["Analysis", "Instruments", "RunConfig", "load_run", "parse_run"]
 
@@ -372,7 +372,7 @@ class _Checker:
                     key, f"expected a material name, a formula or {{ mix = [...] }}, got {value!r}"
                 )
             if srim:
-                from .io.srim import read_srim
+                from ndp.physics.srim import read_srim
 
                 tables = {}
                 for s in srim:

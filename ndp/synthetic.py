@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from . import constants as C
+from ndp.physics import constants as C
 
 __all__ = ["OperandoCell"]
 

@@ -7,7 +7,7 @@ Usage (from the repository root)::
 The reference folder holds NIST ASTAR/PSTAR electronic mass stopping powers, the NIST material
 compositions, the ICRU Report 49 fit coefficients and the ICRU 49 reduced nuclear stopping (see
 ``README.md`` beside this file). The tables written here are plain tab-separated text on one
-logarithmic energy grid, 1 keV to 4 MeV, so that ``ndp.stopping`` can look values up by index.
+logarithmic energy grid, 1 keV to 4 MeV, so that ``ndp.physics.stopping`` can look values up by index.
 """
 
 from __future__ import annotations

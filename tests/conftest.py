@@ -41,7 +41,7 @@ def run_dir(tmp_path, data_dir):
 
     from spectra_helpers import spectra
 
-    from ndp.io import spe
+    from ndp.spectra.io import spe
 
     shutil.copy(data_dir / "run_cu_li.toml", tmp_path / "run.toml")
     (tmp_path / "spectra").mkdir()

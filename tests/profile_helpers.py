@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from ndp import Material
-from ndp.calibration import Calibration
-from ndp.constants import LI_METAL_ATOMS_CM3
-from ndp.detector import Detector
-from ndp.scale import Scale
+from ndp.model.scale import Scale
+from ndp.physics.constants import LI_METAL_ATOMS_CM3
+from ndp.physics.detector import Detector
+from ndp.spectra.calibration import Calibration
 
 L = LI_METAL_ATOMS_CM3  # atoms/cm3
 CU, LI, LIPON, PEO = Material("Cu"), Material("Li"), Material("LiPON"), Material("PEO")

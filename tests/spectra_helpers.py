@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndp import constants as C
-from ndp.calibration import Calibration
-from ndp.io._spectra import make_spectra
+from ndp.physics import constants as C
+from ndp.spectra.calibration import Calibration
+from ndp.spectra.dataset import make_spectra
 
 
 def spectra(n_frames=3, n_channels=512, seed=0, calibration=(-10.0, 0.75), monitor=None,

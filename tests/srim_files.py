@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ndp import Material
-from ndp.stopping import EPS_TO_MASS
+from ndp.physics.stopping import EPS_TO_MASS
 
 
 def _energy(e_kev: float) -> str:

@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from ndp import Material
-from ndp.calibration import Calibration
-from ndp.detector import Detector
-from ndp.forward import _cone_nodes, response_matrix
-from ndp.kinematics import detected_energy
+from ndp.model.forward import _cone_nodes, response_matrix
+from ndp.physics.detector import Detector
+from ndp.physics.kinematics import detected_energy
+from ndp.spectra.calibration import Calibration
 
 CU, LI = Material("Cu"), Material("Li")
 CAL = Calibration.from_linear(0.0, 0.5)

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from ndp.cli.main import app
 from ndp.errors import NdpError
-from ndp.io import describe, read_spectra
+from ndp.spectra.io import describe, read_spectra
 
 BROKEN = Path(__file__).parent / "data" / "broken"
 
@@ -81,8 +81,8 @@ def test_frames_with_different_channel_counts():
      ("time_1e12.npz", "event 1: time 1e+12 s makes 1e+11 frames of 10 s; expected at most 100000")],
 )  # fmt: skip
 def test_framing_refuses_before_allocating(name, message):
-    from ndp.framing import frame_events
-    from ndp.io.listmode import iter_events
+    from ndp.spectra.framing import frame_events
+    from ndp.spectra.io.listmode import iter_events
 
     with pytest.raises(NdpError, match=re.escape(message)):
         frame_events(iter_events(BROKEN / name), frame_s=10.0, source=name)

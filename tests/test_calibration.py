@@ -9,8 +9,8 @@ from hypothesis import strategies as st
 from scipy import special
 from spectra_helpers import b10_spectrum, spectra
 
-from ndp.calibration import Calibration, fit_b10, fit_li6, fit_peaks
 from ndp.errors import NdpError
+from ndp.spectra.calibration import Calibration, fit_b10, fit_li6, fit_peaks
 
 
 @pytest.mark.parametrize(

@@ -21,9 +21,9 @@ import numpy as np
 import pytest
 
 from ndp import Material
-from ndp.constants import PROTON_MASS_U, TRITON_MASS_U
 from ndp.errors import MaterialError
-from ndp.stopping import EPS_TO_MASS, bragg_cross_section, condensed_phase_factor
+from ndp.physics.constants import PROTON_MASS_U, TRITON_MASS_U
+from ndp.physics.stopping import EPS_TO_MASS, bragg_cross_section, condensed_phase_factor
 
 T_OVER_P = TRITON_MASS_U / PROTON_MASS_U
 # (projectile in NIST's file, ndp particle, lowest and highest NIST energy in keV, energy factor)

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 from conftest import shared_dir
 
-from ndp.cycles import cycles, half_cycles
+from ndp.cycling.cycler import detect_cycler, read_cycler
+from ndp.cycling.cycles import cycles, half_cycles
 from ndp.errors import FileFormatError
-from ndp.io.cycler import detect_cycler, read_cycler
 
 REAL = {
     "yadg_gcpl.issue_149.mpt": "biologic-mpt",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ndp.cycles import cycles, half_cycles
+from ndp.cycling.cycles import cycles, half_cycles
 from ndp.errors import NdpError
 
 

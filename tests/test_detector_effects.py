@@ -14,14 +14,14 @@ import pytest
 from scipy import stats
 
 from ndp import Material
-from ndp.calibration import Calibration, fit_b10, fit_li6
-from ndp.constants import B10_LINES_KEV
-from ndp.detector import Detector, compile_stack
 from ndp.errors import NdpError
-from ndp.forward import response_matrix
-from ndp.kinematics import detected_energy
+from ndp.model.forward import response_matrix
+from ndp.physics.constants import B10_LINES_KEV
+from ndp.physics.detector import Detector, compile_stack
+from ndp.physics.kinematics import detected_energy
+from ndp.physics.stopping import get_particle
 from ndp.runfile import parse_run
-from ndp.stopping import get_particle
+from ndp.spectra.calibration import Calibration, fit_b10, fit_li6
 
 CU, LI = Material("Cu"), Material("Li")
 CAL = Calibration.from_linear(0.0, 0.25)

@@ -9,13 +9,13 @@ from hypothesis import strategies as st
 from profile_helpers import CAL, CU, detector
 
 from ndp import Material
-from ndp.cycles import cycles, half_cycles
-from ndp.efficiency import align, efficiency_table, fit_inventory
+from ndp.cycling.cycles import cycles, half_cycles
+from ndp.cycling.efficiency import align, efficiency_table, fit_inventory
+from ndp.cycling.indicators import indicators
 from ndp.errors import NdpError
-from ndp.indicators import indicators
-from ndp.invert import invert
-from ndp.scale import Scale
-from ndp.simulate import simulate
+from ndp.model.invert import invert
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
 from ndp.synthetic import OperandoCell
 
 HSE = Material.mix(
@@ -115,7 +115,7 @@ METAL = 4.6e22  # any Li-metal density: host_li only compares with it
     ],
 )
 def test_the_host_li_is_taken_as_the_run_file_chooses(choice, declared, expected, source):
-    from ndp.efficiency import host_li
+    from ndp.cycling.efficiency import host_li
 
     value, err, said = host_li(choice, declared_cm3=declared, measured=(2.9e21, 1e19, 4), metal_cm3=METAL)
     assert value == expected and source in said
@@ -123,7 +123,7 @@ def test_the_host_li_is_taken_as_the_run_file_chooses(choice, declared, expected
 
 
 def test_nothing_to_measure_the_host_in_falls_back_to_no_host():
-    from ndp.efficiency import host_li
+    from ndp.cycling.efficiency import host_li
 
     value, _, said = host_li("measured", declared_cm3=3.0e21, measured=(np.nan, np.nan, 0), metal_cm3=METAL)
     assert value == 0.0 and "no frame before the first plating" in said
@@ -135,7 +135,7 @@ def test_a_declared_host_makes_the_li_columns_linear_in_the_absolute_scale(opera
     With the host measured, the factor 1/(1 − c_host/c_metal) would change with the scale (the
     measured host scales, Li metal does not); a declared host keeps the Li columns linear.
     """
-    from ndp.efficiency import host_li, measured_host_li
+    from ndp.cycling.efficiency import host_li, measured_host_li
 
     cell, profiles, _ = operando
     log = cell.cycler_log()

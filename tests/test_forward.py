@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from profile_helpers import CAL, CU, LI, SCALE, L, detector
 
-from ndp.calibration import Calibration
 from ndp.errors import NdpError
-from ndp.forward import NdpWarning, depth_edges, expected_counts, response_matrix
-from ndp.kinematics import detected_energy
+from ndp.model.forward import NdpWarning, depth_edges, expected_counts, response_matrix
+from ndp.physics.kinematics import detected_energy
+from ndp.spectra.calibration import Calibration
 
 
 @pytest.fixture(scope="module")

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ndp.errors import FileFormatError, NdpError
-from ndp.framing import frame_events
-from ndp.io import describe
-from ndp.io.listmode import EventChunk, iter_events, listmode_start, write_npz
+from ndp.spectra.framing import frame_events
+from ndp.spectra.io import describe
+from ndp.spectra.io.listmode import EventChunk, iter_events, listmode_start, write_npz
 
 
 def _events(n, seed, t_max=1000.0, n_ch=256, n_det=1):

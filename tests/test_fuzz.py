@@ -27,9 +27,9 @@ from spectra_helpers import spectra
 from typer.testing import CliRunner
 
 from ndp.cli.main import app
-from ndp.io import chn, lynx, mca, n42, spe, text
-from ndp.io.cycler import write_mpt
-from ndp.io.listmode import write_npz
+from ndp.cycling.cycler import write_mpt
+from ndp.spectra.io import chn, lynx, mca, n42, spe, text
+from ndp.spectra.io.listmode import write_npz
 
 runner = CliRunner()
 DATA = Path(__file__).resolve().parent / "data"

@@ -10,24 +10,24 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from ndp import constants as C
-from ndp.calibration import Calibration
+from ndp.cycling.indicators import indicators
 from ndp.demo import hybrid_electrolyte
-from ndp.detector import Detector
 from ndp.errors import NdpError
-from ndp.indicators import indicators
-from ndp.invert import invert
-from ndp.materials import Material
-from ndp.scale import Scale
-from ndp.simulate import simulate
-from ndp.stack import Stack
+from ndp.model.invert import invert
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
+from ndp.physics import constants as C
+from ndp.physics.detector import Detector
+from ndp.physics.materials import Material
+from ndp.physics.stack import Stack
+from ndp.spectra.calibration import Calibration
 
 METAL = C.LI_METAL_ATOMS_CM3
 
 
 def _profiles(density_cm3: np.ndarray, edges_um: np.ndarray, *, scale: str = "beam",
               err_cm3: float | None = None) -> xr.Dataset:  # fmt: skip
-    """A minimal profiles Dataset (time, depth) as ndp.invert writes it."""
+    """A minimal profiles Dataset (time, depth) as ndp.model.invert writes it."""
     centres = 0.5 * (edges_um[1:] + edges_um[:-1])
     n = density_cm3.shape[0]
     ds = xr.Dataset(

@@ -7,13 +7,13 @@ import pytest
 import xarray as xr
 from profile_helpers import CAL, CU, LI, LIPON, PEO, SCALE, L, detector, half_crossings
 
-from ndp import units as U
-from ndp.calibration import Calibration
 from ndp.errors import NdpError, StackError
-from ndp.forward import NdpWarning
-from ndp.invert import inventory, invert
-from ndp.scale import Scale
-from ndp.simulate import simulate
+from ndp.model.forward import NdpWarning
+from ndp.model.invert import inventory, invert
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
+from ndp.physics import units as U
+from ndp.spectra.calibration import Calibration
 
 
 @pytest.fixture(scope="module")
@@ -167,7 +167,7 @@ def test_li_denser_than_li_metal_is_not_invented_but_flagged():
 
 
 def test_recorded_from_is_where_the_spectra_start_counting():
-    from ndp.invert import RECORDED_RUN, recorded_from_keV
+    from ndp.model.invert import RECORDED_RUN, recorded_from_keV
 
     counts = np.zeros((3, 200), int)
     counts[:, 40:] = 5

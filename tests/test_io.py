@@ -7,7 +7,19 @@ import pytest
 from spectra_helpers import spectra
 
 from ndp.errors import FileFormatError, NdpError
-from ndp.io import chn, describe, detect, expand, lynx, mca, n42, read, read_spectra, spe, text
+from ndp.spectra.io import (
+    chn,
+    describe,
+    detect,
+    expand,
+    lynx,
+    mca,
+    n42,
+    read,
+    read_spectra,
+    spe,
+    text,
+)
 
 
 def _same_frame(a, b, frame, *, times=True, calibration=True):

@@ -15,8 +15,8 @@ import pandas as pd
 import pytest
 from conftest import shared_dir
 
-from ndp.io import cycler
-from ndp.io.cycler import read_cycler
+from ndp.cycling import cycler
+from ndp.cycling.cycler import read_cycler
 
 HERE = Path(__file__).parent
 
@@ -142,8 +142,8 @@ def test_hdf5_reused_buffers_frame_as_whole_arrays(tmp_path, t_dtype, c_dtype):
     """Chunks read into reused buffers (and the copying path for other dtypes) give the
     counts of framing all events at once; the last, shorter chunk included."""
     h5py = pytest.importorskip("h5py")
-    from ndp.framing import frame_events
-    from ndp.io.listmode import EventChunk, iter_events
+    from ndp.spectra.framing import frame_events
+    from ndp.spectra.io.listmode import EventChunk, iter_events
 
     rng = np.random.default_rng(3)
     n = 10_007
@@ -167,8 +167,8 @@ def test_hdf5_reused_buffers_frame_as_whole_arrays(tmp_path, t_dtype, c_dtype):
 def test_hdf5_time_going_backwards_is_still_named(tmp_path):
     h5py = pytest.importorskip("h5py")
     from ndp.errors import FileFormatError
-    from ndp.framing import frame_events
-    from ndp.io.listmode import iter_events
+    from ndp.spectra.framing import frame_events
+    from ndp.spectra.io.listmode import iter_events
 
     t = np.arange(3000, dtype=float)
     t[2500] = 10.0

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from ndp import Material
 from ndp.errors import StackError
-from ndp.kinematics import (
+from ndp.physics.kinematics import (
     depth_from_energy,
     detected_energy,
     energy_slope,

@@ -7,8 +7,8 @@ import pickle
 import pytest
 
 from ndp import Material, named_materials
-from ndp.constants import LI_METAL_ATOMS_CM3
 from ndp.errors import MaterialError
+from ndp.physics.constants import LI_METAL_ATOMS_CM3
 
 
 def test_li_metal_atom_density():

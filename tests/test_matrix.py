@@ -11,11 +11,11 @@ from profile_helpers import CAL, CU, LI, L, detector, half_crossings
 
 from ndp import Material
 from ndp.errors import NdpError
-from ndp.forward import NdpWarning
-from ndp.invert import invert
-from ndp.matrix import self_consistent
-from ndp.scale import Scale
-from ndp.simulate import simulate
+from ndp.model.forward import NdpWarning
+from ndp.model.invert import invert
+from ndp.model.matrix import self_consistent
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
 
 HSE = Material.mix(
     [("PEO", 0.6), ("LiTFSI", 0.2), ("SN", 0.1), ("LAGP", 0.1)], by="weight", name="HSE"

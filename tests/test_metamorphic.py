@@ -28,20 +28,20 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ndp import Material
-from ndp import constants as C
-from ndp import reduce as R
-from ndp import units as U
-from ndp.calibration import Calibration
 from ndp.cli.main import app
-from ndp.cycles import cycles, half_cycles
-from ndp.detector import Detector
-from ndp.efficiency import COLUMNS, efficiency_table
-from ndp.io import spe
-from ndp.io._spectra import make_spectra
-from ndp.io.cycler import write_mpt
-from ndp.scale import Scale
-from ndp.simulate import simulate
-from ndp.stack import Stack
+from ndp.cycling.cycler import write_mpt
+from ndp.cycling.cycles import cycles, half_cycles
+from ndp.cycling.efficiency import COLUMNS, efficiency_table
+from ndp.model.scale import Scale
+from ndp.model.simulate import simulate
+from ndp.physics import constants as C
+from ndp.physics import units as U
+from ndp.physics.detector import Detector
+from ndp.physics.stack import Stack
+from ndp.spectra import reduce as R
+from ndp.spectra.calibration import Calibration
+from ndp.spectra.dataset import make_spectra
+from ndp.spectra.io import spe
 from ndp.synthetic import OperandoCell
 
 runner = CliRunner()
@@ -283,7 +283,7 @@ def test_rerunning_gives_identical_outputs(base, tmp_path):
     xr.testing.assert_equal(again["profiles"], base["out"]["profiles"])
 
 
-# -- the blank, through ndp.reduce -----------------------------------------------------------
+# -- the blank, through ndp.spectra.reduce -----------------------------------------------------------
 
 
 def _blank_run(base, tmp_path, blank: xr.Dataset, background_cps: float = 0.002) -> dict:

@@ -10,15 +10,15 @@ import sys
 import pytest
 from typer.testing import CliRunner
 
-from ndp._fileio import atomic_write, lock_output, publish_folder
 from ndp.cli.main import app
 from ndp.errors import NdpError
+from ndp.fileio import atomic_write, lock_output, publish_folder
 
 runner = CliRunner()
 
 HOLD = """
 import sys, time
-from ndp._fileio import lock_output
+from ndp.fileio import lock_output
 lock = lock_output(sys.argv[1])
 print("locked", flush=True)
 time.sleep(60)

@@ -13,14 +13,14 @@ import pytest
 from profile_helpers import CAL, CU, PEO, SCALE, detector
 
 from ndp.errors import NdpError
-from ndp.invert import invert
+from ndp.model.invert import invert
 from ndp.model.series import BLOCK_FRAMES
+from ndp.model.simulate import simulate
 from ndp.parallel import available_cores, executor
-from ndp.simulate import simulate
 from ndp.synthetic import OperandoCell
 
 # Equality is the point here, not the fit: a coarse grid against a fine truth may leave χ² > 3.
-pytestmark = pytest.mark.filterwarnings("ignore::ndp.forward.NdpWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::ndp.model.forward.NdpWarning")
 
 
 

@@ -11,10 +11,10 @@ import pytest
 import xarray as xr
 from typer.testing import CliRunner
 
-from ndp import units as U
 from ndp.cli.main import app
 from ndp.demo import build
 from ndp.errors import NdpError
+from ndp.physics import units as U
 from ndp.pipeline import CYCLE_COLUMNS, run
 
 runner = CliRunner()
@@ -127,8 +127,8 @@ def _variant(demo_runs, tmp_path, edit):
 
 def test_listmode_run_matches_the_spectra_run(demo_runs, tmp_path):
     """Events drawn from the demo's spectra, framed by ndp, give the same efficiencies."""
-    from ndp.io import expand, read_spectra
-    from ndp.io.listmode import write_npz
+    from ndp.spectra.io import expand, read_spectra
+    from ndp.spectra.io.listmode import write_npz
 
     def edit(text):
         return text.replace('spectra = "spectra/*.Spe"', 'listmode = "events.npz"\nframe_s = 600')
@@ -154,9 +154,9 @@ def test_listmode_run_matches_the_spectra_run(demo_runs, tmp_path):
 def test_calibration_fitted_from_a_reference_in_the_run_file(demo_runs, tmp_path):
     from spectra_helpers import b10_spectrum
 
-    from ndp.calibration import Calibration
-    from ndp.io import spe
-    from ndp.io._spectra import make_spectra
+    from ndp.spectra.calibration import Calibration
+    from ndp.spectra.dataset import make_spectra
+    from ndp.spectra.io import spe
 
     def edit(text):
         return text.replace(

@@ -4,7 +4,7 @@ Every spectrum here comes from ``tests/independent/simulator.py``: stopping powe
 (SRIM-95 low-energy electronic, ZBL nuclear, Bragg's rule), pure Bohr straggling carried through
 the energy dependence of S, an exact Gauss–Legendre quadrature over the collimator's cone, frame
 averaging of a growing/shrinking deposit, dead time and Poisson noise. It shares no code, table or
-model with ndp; nothing here calls ``ndp.simulate`` or ``ndp.synthetic``. The truth is the
+model with ndp; nothing here calls ``ndp.model.simulate`` or ``ndp.synthetic``. The truth is the
 simulator's: its ``truth.json`` for operando runs, its slabs for single spectra.
 
 Where depths are compared, the simulator's physical depth is mapped onto ndp's depth by the
@@ -34,14 +34,14 @@ from scipy.special import erfc
 from threadpoolctl import threadpool_limits
 
 from ndp import Material
-from ndp.constants import LI_METAL_ATOMS_CM3
-from ndp.detector import Detector
-from ndp.forward import NdpWarning
-from ndp.invert import fit_instrument, invert
-from ndp.io import read_spectra
-from ndp.kinematics import detected_energy
+from ndp.model.forward import NdpWarning
+from ndp.model.invert import fit_instrument, invert
+from ndp.model.scale import Scale
+from ndp.physics.constants import LI_METAL_ATOMS_CM3
+from ndp.physics.detector import Detector
+from ndp.physics.kinematics import detected_energy
 from ndp.pipeline import run
-from ndp.scale import Scale
+from ndp.spectra.io import read_spectra
 
 HSE = ("C2H4OLi0.173424", 1.3)  # the simulator's hybrid polymer electrolyte (3.0e21 Li/cm3)
 CAL = (-5.0, 0.75)

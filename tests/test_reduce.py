@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from spectra_helpers import spectra
 
-from ndp import reduce as R
 from ndp.errors import NdpError
+from ndp.spectra import reduce as R
 
 
 def test_raw_counts_are_never_modified():

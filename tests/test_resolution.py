@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from ndp import Material
-from ndp.detector import Detector, angular_quadrature
 from ndp.errors import NdpError, StackError
-from ndp.resolution import depth_resolution, depth_scale, straggling_variance
+from ndp.physics.detector import Detector, angular_quadrature
+from ndp.physics.resolution import depth_resolution, depth_scale, straggling_variance
 
 CU, LI = Material("Cu"), Material("Li")
 

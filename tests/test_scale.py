@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from ndp import constants as C
 from ndp.errors import NdpError
-from ndp.scale import Scale
+from ndp.model.scale import Scale
+from ndp.physics import constants as C
 
 
 def test_beam_formula():

@@ -8,7 +8,7 @@ from srim_files import srim_text
 
 from ndp import Material
 from ndp.errors import FileFormatError, MaterialError
-from ndp.io.srim import read_srim, register_srim
+from ndp.physics.srim import read_srim, register_srim
 
 
 def test_real_srim_file_reproduces_its_own_table(shared_reference):

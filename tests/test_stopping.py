@@ -10,9 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ndp import Material
-from ndp.constants import PROTON_MASS_U, TRITON_MASS_U
 from ndp.errors import NdpError
-from ndp.stopping import (
+from ndp.physics.constants import PROTON_MASS_U, TRITON_MASS_U
+from ndp.physics.stopping import (
     EPS_TO_MASS,
     bragg_cross_section,
     element_cross_section,

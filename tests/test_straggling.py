@@ -12,13 +12,13 @@ import numpy as np
 import pytest
 
 from ndp import Material
-from ndp.detector import Detector
 from ndp.errors import NdpError
-from ndp.kinematics import detected_energy
-from ndp.resolution import straggling_variance
+from ndp.physics.detector import Detector
+from ndp.physics.kinematics import detected_energy
+from ndp.physics.resolution import straggling_variance
+from ndp.physics.stopping import get_particle
+from ndp.physics.straggling import CHU_COEFFICIENTS, MODELS, bohr_ratio, he_charge_fraction
 from ndp.runfile import parse_run
-from ndp.stopping import get_particle
-from ndp.straggling import CHU_COEFFICIENTS, MODELS, bohr_ratio, he_charge_fraction
 
 pycatima = pytest.importorskip("pycatima")
 
@@ -112,7 +112,7 @@ def test_model_choice_in_the_run_file():
 
 
 def test_scale_multiplies_the_standard_deviation():
-    from ndp.resolution import depth_resolution
+    from ndp.physics.resolution import depth_resolution
 
     cs = (CU(10.0) | LI(10.0, profiled=True)).to_array("triton")
     one = depth_resolution(cs, [0.0], Detector(straggling="yang"))["sigma2_straggling"][0]

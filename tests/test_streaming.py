@@ -1,7 +1,7 @@
 """A series inverted block by block into profiles.nc is the series inverted in memory.
 
-:func:`ndp.stream.invert_to_netcdf` fits the same fixed blocks with the same warm starts and
-λ, so every number is :func:`ndp.invert.invert`'s (``counts`` and ``fit`` to float32 rounding);
+:func:`ndp.model.stream.invert_to_netcdf` fits the same fixed blocks with the same warm starts and
+λ, so every number is :func:`ndp.model.invert.invert`'s (``counts`` and ``fit`` to float32 rounding);
 and it holds a few blocks at a time, so its memory does not grow with the number of frames.
 """
 
@@ -16,16 +16,16 @@ import xarray as xr
 from profile_helpers import CAL, CU, PEO, SCALE, L, detector
 
 from ndp.errors import NdpError
-from ndp.forward import expected_counts
-from ndp.invert import invert
-from ndp.io._spectra import make_spectra
+from ndp.model.forward import expected_counts
+from ndp.model.invert import invert
 from ndp.model.series import BLOCK_FRAMES
-from ndp.simulate import simulate
-from ndp.stream import FLOAT32_VARIABLES, invert_to_netcdf
+from ndp.model.simulate import simulate
+from ndp.model.stream import FLOAT32_VARIABLES, invert_to_netcdf
+from ndp.spectra.dataset import make_spectra
 from ndp.synthetic import OperandoCell
 
 # Equality is the point here, not the fit: a coarse grid against a fine truth may leave χ² > 3.
-pytestmark = pytest.mark.filterwarnings("ignore::ndp.forward.NdpWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::ndp.model.forward.NdpWarning")
 
 STACK = CU(10.0) | PEO(20.0, profiled=True)
 DET = detector(20.0, 5.0)

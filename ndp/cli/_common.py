@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from typer.core import TyperGroup
 
-from ..errors import NdpError
+from ndp.errors import NdpError
 
 
 class Format(enum.StrEnum):

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Format, FormatOption, emit, fail
+from ndp.cli._common import Format, FormatOption, emit, fail
 
 
 def _peaks(text: str):
@@ -62,8 +62,8 @@ def calibrate(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Fit keV = c0 + c1·channel (+ c2·channel²) to a ¹⁰B or ⁶Li standard or to given peaks."""
-    from ..calibration import fit_b10, fit_li6, fit_peaks
-    from ..io import read_spectra
+    from ndp.spectra.calibration import fit_b10, fit_li6, fit_peaks
+    from ndp.spectra.io import read_spectra
 
     if (standard is None) == (peaks is None):
         raise fail("give either --standard b10|li6 or --peaks")

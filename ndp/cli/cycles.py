@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Format, FormatOption, emit, fail
+from ndp.cli._common import Format, FormatOption, emit, fail
 
 
 def cycles(
@@ -39,9 +39,9 @@ def cycles(
     fmt: FormatOption = Format.table,
 ) -> None:
     """Split the log into plating/stripping half cycles and print charges and CE per cycle."""
-    from ..cycles import cycles as pair
-    from ..cycles import half_cycles
-    from ..io.cycler import read_cycler
+    from ndp.cycling.cycler import read_cycler
+    from ndp.cycling.cycles import cycles as pair
+    from ndp.cycling.cycles import half_cycles
 
     if area is not None and not area > 0:
         raise fail(f"--area: expected > 0 cm2, got {area}")

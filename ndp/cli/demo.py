@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Progress, fail
+from ndp.cli._common import Progress, fail
 
 
 def demo(
@@ -24,8 +24,8 @@ def demo(
 
     import pandas as pd
 
-    from ..demo import build
-    from ..pipeline import run as run_pipeline
+    from ndp.demo import build
+    from ndp.pipeline import run as run_pipeline
 
     if output.exists() and any(output.iterdir()):
         if not force:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Format, FormatOption, emit
+from ndp.cli._common import Format, FormatOption, emit
 
 
 def depth(
@@ -44,9 +44,9 @@ def depth(
     The notes give each particle's surface edge and resolution with the run file's detector
     effects (straggling model, cone, dead layer, pulse-height defect, tail).
     """
-    from ..errors import NdpError
-    from ..resolution import depth_scale
-    from ..runfile import MAX_DEPTH_CELLS, load_run
+    from ndp.errors import NdpError
+    from ndp.physics.resolution import depth_scale
+    from ndp.runfile import MAX_DEPTH_CELLS, load_run
 
     cfg = load_run(run_file)
     step = cfg.analysis.depth_step_um if step is None else step

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Format, FormatOption, _clean, emit
+from ndp.cli._common import Format, FormatOption, _clean, emit
 
 
 def info(
@@ -27,7 +27,7 @@ def info(
 
     import pandas as pd
 
-    from ..io import describe
+    from ndp.spectra.io import describe
 
     rows = [describe(f) for f in files]
     if fmt is Format.table:

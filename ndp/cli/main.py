@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ._common import NdpGroup
+from ndp.cli._common import NdpGroup
 
 app = typer.Typer(
     name="ndp",
@@ -19,7 +19,7 @@ app = typer.Typer(
 
 def _version(value: bool):
     if value:
-        from .. import __version__
+        from ndp import __version__
 
         typer.echo(f"ndp {__version__}")
         raise typer.Exit()
@@ -35,7 +35,7 @@ def _root(
 
 
 def _register() -> None:
-    from . import calibrate, cycles, demo, depth, info, run, simulate, stopping
+    from ndp.cli import calibrate, cycles, demo, depth, info, run, simulate, stopping
 
     app.command("run")(run.run)
     app.command("demo")(demo.demo)

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Progress
+from ndp.cli._common import Progress
 
 #: Exit code of a run whose outputs are written but marked NOT VALID.
 EXIT_NOT_VALID = 3
@@ -61,7 +61,7 @@ def run(
     written but the model does not describe the data (median χ²/channel above 2, or a frame
     whose solver did not converge): summary.txt, profiles.nc and cycles.csv say NOT VALID.
     """
-    from ..pipeline import run as run_pipeline
+    from ndp.pipeline import run as run_pipeline
 
     with Progress() as bar:
         result = run_pipeline(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import fail
+from ndp.cli._common import fail
 
 WRITERS = {"spe": "Spe", "chn": "Chn", "mca": "mca", "lynx": "txt", "csv": "csv", "n42": "n42"}
 
@@ -55,13 +55,13 @@ def simulate(
 
     import numpy as np
 
-    from ..calibration import Calibration
-    from ..io import chn, lynx, mca, n42, spe, text
-    from ..io._spectra import MAX_CHANNELS
-    from ..runfile import load_run
-    from ..scale import Scale
-    from ..simulate import read_truth
-    from ..simulate import simulate as simulate_spectra
+    from ndp.model.scale import Scale
+    from ndp.model.simulate import read_truth
+    from ndp.model.simulate import simulate as simulate_spectra
+    from ndp.runfile import load_run
+    from ndp.spectra.calibration import Calibration
+    from ndp.spectra.dataset import MAX_CHANNELS
+    from ndp.spectra.io import chn, lynx, mca, n42, spe, text
 
     key = file_format.lower()
     if key not in WRITERS:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from ._common import Format, FormatOption, NdpGroup, emit, fail
+from ndp.cli._common import Format, FormatOption, NdpGroup, emit, fail
 
 DEFAULT_ENERGIES_KEV = (10, 20, 50, 100, 200, 300, 500, 750, 1000, 1500, 2000, 2055, 2500, 2727)
 
@@ -86,8 +86,8 @@ def show(
     """
     import pandas as pd
 
-    from ..materials import Material, named_materials
-    from ..stopping import get_particle
+    from ndp.physics.materials import Material, named_materials
+    from ndp.physics.stopping import get_particle
 
     if list_:
         rows = named_materials()
@@ -145,7 +145,7 @@ def import_srim(
     """Read a SRIM stopping table, print it in ndp's units, and optionally store it by name."""
     import pandas as pd
 
-    from ..io.srim import particle_of, read_srim, register_srim
+    from ndp.physics.srim import particle_of, read_srim, register_srim
 
     table = read_srim(file)
     z, m = table.ion_z, table.ion_mass_u

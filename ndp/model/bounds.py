@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..materials import Material
-from ..stack import Stack
+from ndp.physics.materials import Material
+from ndp.physics.stack import Stack
 
 __all__ = ["density_upper_bound"]
 
@@ -61,7 +61,7 @@ def density_upper_bound(stack: Stack, edges_um, particles, *, override_rel: floa
 
 
 def _metal_reference() -> float:
-    from ..constants import LI_METAL_ATOMS_CM3
+    from ndp.physics.constants import LI_METAL_ATOMS_CM3
 
     return LI_METAL_ATOMS_CM3
 
@@ -75,7 +75,7 @@ def apparent_metal_density_rel(material: Material, particle: str, metal: Materia
     same apparent units, which is what the displacement correction of the inventory needs.
     """
     metal = metal or Material("Li")
-    from ..stopping import get_particle
+    from ndp.physics.stopping import get_particle
 
     e0 = float(get_particle(particle).energy_keV)
     ratio = float(material.curve(particle).stopping(e0) / metal.curve(particle).stopping(e0))

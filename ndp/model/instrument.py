@@ -30,12 +30,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from scipy import optimize
 
-from ..calibration import Calibration
-from ..detector import Detector
-from ..stack import Stack
-from .objective import PoissonObjective, difference_penalty
-from .response import FIT_MIN_KEV, build_response, regroup, with_groups
-from .solver import solve
+from ndp.model.objective import PoissonObjective, difference_penalty
+from ndp.model.response import FIT_MIN_KEV, build_response, regroup, with_groups
+from ndp.model.solver import solve
+from ndp.physics.detector import Detector
+from ndp.physics.stack import Stack
+from ndp.spectra.calibration import Calibration
 
 __all__ = ["Instrument", "InstrumentFit", "Parameter", "fit_instrument"]
 

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .objective import PoissonObjective
-from .solver import solve
+from ndp.model.objective import PoissonObjective
+from ndp.model.solver import solve
 
 __all__ = ["LOG_LAMBDA_GRID", "LambdaChoice", "choose_lambda", "log_evidence"]
 

@@ -20,11 +20,11 @@ import numpy as np
 from scipy import linalg
 from threadpoolctl import threadpool_limits
 
-from .. import constants as C
-from .objective import PoissonObjective, difference_penalty
-from .regularization import choose_lambda
-from .response import Response
-from .solver import solve
+from ndp.model.objective import PoissonObjective, difference_penalty
+from ndp.model.regularization import choose_lambda
+from ndp.model.response import Response
+from ndp.model.solver import solve
+from ndp.physics import constants as C
 
 __all__ = ["BLOCK_FRAMES", "SeriesFit", "block_slices", "fit_blocks", "fit_series", "lambda_sample",
            "series_lambda", "series_problem", "window_weights"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg, optimize
 
-from .objective import PoissonObjective
+from ndp.model.objective import PoissonObjective
 
 __all__ = ["Solution", "kkt_violation", "solve"]
 

@@ -14,8 +14,8 @@ from spectra_helpers import spectra
 from typer.testing import CliRunner
 
 from ndp.cli.main import app
-from ndp.io import spe
 from ndp.runfile import load_run
+from ndp.spectra.io import spe
 
 runner = CliRunner()
 

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ndp.cli.main import app
-from ndp.resolution import depth_scale
+from ndp.physics.resolution import depth_scale
 from ndp.runfile import load_run
 
 runner = CliRunner()

@@ -6,7 +6,7 @@ import numpy as np
 from typer.testing import CliRunner
 
 from ndp.cli.main import app
-from ndp.io import expand, read_spectra
+from ndp.spectra.io import expand, read_spectra
 
 runner = CliRunner()
 

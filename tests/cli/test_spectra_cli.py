@@ -10,10 +10,10 @@ import pytest
 from spectra_helpers import b10_spectrum, spectra
 from typer.testing import CliRunner
 
-from ndp.calibration import Calibration
 from ndp.cli.main import app
-from ndp.io import n42, spe
-from ndp.io._spectra import make_spectra
+from ndp.spectra.calibration import Calibration
+from ndp.spectra.dataset import make_spectra
+from ndp.spectra.io import n42, spe
 
 runner = CliRunner()
 

@@ -1,0 +1,261 @@
+"""Readers: one module per file format, each ``read(path) -> xarray.Dataset``.
+
+:func:`read` detects the format from the file's content (the extension only breaks ties);
+:func:`read_spectra` reads many single-frame files into one Dataset ordered by acquisition
+start; :func:`describe` says what a file holds (``ndp info``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Callable, Iterable, Sequence
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from ndp.errors import FileFormatError, NdpError
+from ndp.spectra.dataset import make_spectra
+from ndp.spectra.io import chn, lynx, mca, n42, spe, text
+from ndp.spectra.io import listmode as _listmode
+from ndp.spectra.io._text import read_bytes
+
+__all__ = ["FORMATS", "describe", "detect", "expand", "read", "read_spectra"]
+
+#: Spectrum formats: name → (module, extensions).
+FORMATS = {
+    "ortec-spe": (spe, (".spe",)),
+    "ortec-chn": (chn, (".chn",)),
+    "amptek-mca": (mca, (".mca",)),
+    "n42": (n42, (".n42", ".xml")),
+    "lynx-text": (lynx, (".txt", ".dat")),
+    "text": (text, (".csv", ".txt", ".dat", ".tsv")),
+}
+LISTMODE = ("compass-csv", "npz", "hdf5", "parquet")
+
+
+def detect(path: str | os.PathLike) -> str:
+    """Name of the file's format (a key of :data:`FORMATS` or a list-mode format)."""
+    path = Path(path)
+    head = read_bytes(path, 8192)
+    for name in ("ortec-spe", "amptek-mca", "n42"):
+        if FORMATS[name][0].sniff(head):
+            return name
+    lm = _listmode.sniff(path, head)
+    if lm is not None:
+        return lm
+    if chn.sniff(head):
+        return "ortec-chn"
+    if lynx.sniff(head):
+        return "lynx-text"
+    if text.sniff(head):
+        return "text"
+    known = ", ".join([*FORMATS, *LISTMODE])
+    raise FileFormatError(path, f"unknown file format; ndp reads {known}")
+
+
+def read(path: str | os.PathLike, fmt: str | None = None, **kwargs) -> xr.Dataset:
+    """Read a spectrum file of any supported format.
+
+    Parameters
+    ----------
+    path : path-like
+    fmt : str, optional
+        Force a format instead of detecting it.
+    **kwargs
+        Passed to the format's reader (e.g. ``live_time_s`` for plain text).
+
+    Returns
+    -------
+    xarray.Dataset
+        Dims ``frame``, ``channel``; see :mod:`ndp.spectra.dataset`.
+    """
+    fmt = fmt or detect(path)
+    if fmt in LISTMODE:
+        raise FileFormatError(
+            path, f"is a list-mode file ({fmt}); frame it with ndp.spectra.framing.frame_events"
+        )
+    if fmt not in FORMATS:
+        raise NdpError(f"format: unknown {fmt!r}; expected one of {', '.join(FORMATS)}")
+    return FORMATS[fmt][0].read(path, **kwargs)
+
+
+def expand(patterns: str | Sequence[str], base: str | os.PathLike | None = None) -> list[Path]:
+    """Paths matching globs (relative to ``base``), sorted and without duplicates.
+
+    Raises
+    ------
+    NdpError
+        When a pattern matches nothing.
+    """
+    if isinstance(patterns, str | os.PathLike):
+        patterns = [patterns]
+    out: list[Path] = []
+    for pat in patterns:
+        p = Path(pat).expanduser()
+        full = p if p.is_absolute() or base is None else Path(base) / p
+        hits = sorted(Path(h) for h in glob.glob(str(full)))
+        if not hits:
+            raise NdpError(f"{pat}: no file matches")
+        out += [h for h in hits if h not in out]
+    return out
+
+
+def read_spectra(
+    paths: Iterable[str | os.PathLike],
+    *,
+    progress: Callable[[int], None] | None = None,
+    **kwargs,
+) -> xr.Dataset:
+    """Read files (one or more frames each) into one Dataset ordered by acquisition start.
+
+    All frames must have the same number of channels; files without a start time keep their
+    order after those with one.
+    """
+    parts: list[dict] = []
+    for i, p in enumerate(paths):
+        fmt = detect(p)
+        if fmt in LISTMODE:
+            raise FileFormatError(
+                p, f"is a list-mode file ({fmt}); frame it with ndp.spectra.framing.frame_events"
+            )
+        parts.append(FORMATS[fmt][0].read(p, raw=True, **kwargs))
+        if progress is not None:
+            progress(i + 1)
+    if not parts:
+        raise NdpError("no spectrum files given")
+    first = parts[0]["counts"].shape[1]
+    for part in parts:
+        if part["counts"].shape[1] != first:
+            raise FileFormatError(
+                part["source"][0],
+                f"{part['counts'].shape[1]} channels, but {parts[0]['source'][0]} has {first}; all frames must have the same channel count",
+            )
+    cals = [part["calibration"] for part in parts]
+    same_cal = cals[0] is not None and all(c == cals[0] for c in cals)
+    fmts = {part["fmt"] for part in parts}
+
+    def cat(name):
+        return np.concatenate([np.asarray(part[name]) for part in parts])
+
+    # One Dataset built from stacked arrays: xr.concat over a thousand files is far slower.
+    out = make_spectra(
+        np.concatenate([part["counts"] for part in parts]), start=cat("start"),
+        live_time_s=cat("live_time_s"), real_time_s=cat("real_time_s"), monitor=cat("monitor"),
+        source=[s for part in parts for s in part["source"]],
+        detector=[d for part in parts for d in part["detector"]],
+        fmt=fmts.pop() if len(fmts) == 1 else "mixed", calibration=cals[0] if same_cal else None,
+    )  # fmt: skip
+    order = np.argsort(out.start.values, kind="stable")
+    out = out.isel(frame=order).assign_coords(frame=np.arange(out.sizes["frame"]))
+    _check_distinct_starts(out)
+    return out
+
+
+def _check_distinct_starts(ds: xr.Dataset) -> None:
+    """Two frames of one detector cannot start at the same instant: a file given twice, or a
+    copy under another name, would count its Li twice."""
+    start, det, src = ds.start.values, ds.detector.values, ds.source.values
+    same = np.flatnonzero((start[1:] == start[:-1]) & ~np.isnat(start[1:]) & (det[1:] == det[:-1]))
+    if same.size:
+        k = int(same[0])
+        raise FileFormatError(
+            src[k + 1], f"starts at {np.datetime_as_string(start[k + 1], unit='s')}, as {src[k]} does; "
+            "two frames of one detector cannot start together (a file given twice, or a copy?)",
+        )  # fmt: skip
+
+
+def describe(path: str | os.PathLike) -> dict:
+    """What a file holds: format, frames, channels, times, counts (spectra) or events (list-mode)."""
+    try:
+        fmt = detect(path)
+    except FileFormatError as exc:
+        if "unknown file format" not in str(exc):
+            raise
+        return _describe_cycler(path, exc)
+    if fmt in LISTMODE:
+        n = 0
+        t_lo, t_hi = np.inf, -np.inf
+        dets: set[int] = set()
+        ch_max = 0
+        for chunk in _listmode.in_time_order(_listmode.iter_events(path, fmt, reuse=True), path):
+            n += chunk.time_s.size
+            if chunk.time_s.size:
+                t_lo, t_hi = min(t_lo, chunk.time_s.min()), max(t_hi, chunk.time_s.max())
+                dets.update(np.unique(chunk.detector).tolist())
+                ch_max = max(ch_max, int(chunk.channel.max()))
+        start = _listmode.listmode_start(path)
+        return {
+            "file": str(path), "format": fmt, "kind": "list-mode", "events": n,
+            "detectors": ", ".join(str(d) for d in sorted(dets)), "highest_channel": ch_max,
+            "first_event_s": float(t_lo) if n else None, "last_event_s": float(t_hi) if n else None,
+            "start": _iso(start),
+        }  # fmt: skip
+    ds = read(path, fmt)
+    return {
+        "file": str(path), "format": fmt, "kind": "spectra", "frames": ds.sizes["frame"],
+        "channels": ds.sizes["channel"], "total_counts": int(ds.counts.sum()),
+        "live_time_s": float(ds.live_time_s.sum()), "real_time_s": float(ds.real_time_s.sum()),
+        "start": _iso(ds.start.values[0]),
+        "calibration_keV": ds.attrs.get("calibration"),
+        "monitor": None if np.all(np.isnan(ds.monitor.values)) else float(np.nansum(ds.monitor.values)),
+    }  # fmt: skip
+
+
+def _iso(when) -> str | None:
+    """One spelling of a time for every kind of file: ISO 8601, to the microsecond at most."""
+    import pandas as pd
+
+    if when is None or pd.isna(when):
+        return None
+    return pd.Timestamp(when).isoformat()
+
+
+def _describe_cycler(path, spectrum_error: FileFormatError) -> dict:
+    """``describe`` for a cycler log; if it is not one either, the spectrum readers' error."""
+    from ndp.cycling.cycler import read_cycler
+
+    head = read_bytes(path, 4096).decode("latin-1").lstrip("\ufeff")
+    first = next(
+        (ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
+    )
+    fields = {
+        f.strip().strip('"').lower() for f in first.replace(";", ",").replace("\t", ",").split(",")
+    }
+    if fields and fields <= {
+        "channel",
+        "channels",
+        "ch",
+        "count",
+        "counts",
+        "energy",
+        "energy_kev",
+    }:
+        # Headed like a spectrum: its reader's complaint (naming the line) is the one to show.
+        text.read(path, live_time_s=1.0)
+    try:
+        log = read_cycler(path)
+    except FileFormatError as exc:
+        if "unknown cycler format" in str(exc):
+            from ndp.cycling.cycler import CYCLER_FORMATS
+
+            raise FileFormatError(
+                path,
+                f"unknown file format; ndp reads spectra ({', '.join(FORMATS)}), list-mode "
+                f"({', '.join(LISTMODE)}) and cycler logs ({', '.join(CYCLER_FORMATS)})",
+            ) from None
+        raise
+    from ndp.cycling.cycles import half_cycles
+
+    try:
+        n_half = len(half_cycles(log))
+    except NdpError:
+        n_half = 0
+    return {
+        "file": str(path), "format": log.attrs["format"], "kind": "cycler log", "rows": len(log),
+        "start": _iso(log.attrs.get("start")),
+        "duration_s": float(log.time_s.iloc[-1] - log.time_s.iloc[0]),
+        "current_mA": f"{log.current_mA.min():.4g} … {log.current_mA.max():.4g}",
+        "half_cycles": n_half, "columns": ", ".join(log.columns),
+    }  # fmt: skip
