@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from independent import simulator as sim
 
-from ndp.model.forward import NdpWarning
+from ndp.errors import NdpWarning
 from ndp.pipeline import run
 
 

@@ -33,7 +33,8 @@ from pathlib import Path
 import numpy as np
 
 from ndp import Material
-from ndp.model.forward import NdpWarning, expected_counts
+from ndp.errors import NdpWarning
+from ndp.model.forward import expected_counts
 from ndp.model.scale import Scale
 from ndp.parallel import executor
 from ndp.physics.constants import LI_METAL_ATOMS_CM3 as L

@@ -1,6 +1,16 @@
 """ndp: operando neutron depth profiling of lithium batteries.
 
-Spectra → energy → depth → Li density profiles → per-cycle Li efficiency → figures.
+Spectra → energy → depth → Li density profiles → per-cycle Li efficiency → figures, and the
+package reads the same way, each part importing only those before it:
+
+- :mod:`ndp.physics`: materials, layers and stacks, stopping, straggling, kinematics,
+  resolution, the detector;
+- :mod:`ndp.spectra`: readers (:mod:`ndp.spectra.io`), list-mode framing, calibration,
+  reductions;
+- :mod:`ndp.model`: forward model, response, objective, solver, instrument fit, inversion;
+- :mod:`ndp.cycling`: cycler logs, half cycles, Li and Coulombic efficiency, deposit indicators;
+- the product: :mod:`ndp.runfile`, :mod:`ndp.pipeline` (:func:`run`), :mod:`ndp.plot`,
+  :mod:`ndp.explore`, :mod:`ndp.describe`, the ``ndp`` command (:mod:`ndp.cli`).
 
 The names below load on first use, so that ``import ndp`` (and ``ndp --help``) stays fast and
 never imports matplotlib, scipy or ipywidgets until something needs them:
@@ -21,8 +31,8 @@ _LAZY = {
     "PARTICLES": "physics.stopping",
     "Particle": "physics.stopping",
     "get_particle": "physics.stopping",
-    "Layer": "physics.stack",
-    "Stack": "physics.stack",
+    "Layer": "physics.materials",
+    "Stack": "physics.materials",
     "Detector": "physics.detector",
     "Calibration": "spectra.calibration",
     "read_spectra": "spectra.io",
@@ -32,7 +42,10 @@ _LAZY = {
     "RunResult": "pipeline",
     "load_result": "pipeline",
     "explore": "explore",
+    "describe": "describe",
 }
+#: The subpackages, in the order data flows through them (each may import those before it).
+SUBPACKAGES = ("physics", "spectra", "model", "cycling")
 
 __all__ = ["NdpError", "__version__", *sorted(_LAZY)]
 
@@ -45,6 +58,8 @@ def __getattr__(name):
             value = version("ndp")
         except PackageNotFoundError:  # running from a source tree that was not installed
             value = "0.0.0+unknown"
+    elif name in SUBPACKAGES:
+        value = import_module(f".{name}", __name__)
     elif name in _LAZY:
         value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
     else:
@@ -56,4 +71,4 @@ def __getattr__(name):
 
 
 def __dir__():
-    return sorted(set(globals()) | set(__all__))
+    return sorted(set(globals()) | set(__all__) | set(SUBPACKAGES))

@@ -19,8 +19,7 @@ from ndp.cycling.cycler import write_mpt
 from ndp.model.scale import Scale
 from ndp.model.simulate import simulate
 from ndp.physics.detector import Detector
-from ndp.physics.materials import Material
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Material, Stack
 from ndp.spectra.calibration import Calibration
 from ndp.spectra.io import spe
 from ndp.synthetic import OperandoCell

@@ -3,7 +3,7 @@
 Every error caused by a user's input (a file, a run file, an argument) is an :class:`NdpError`
 whose message is one line naming *where* (file, line, key or argument) and *what was expected*.
 The CLI prints that line and exits with code 2; library callers can catch it (it is also a
-``ValueError``).
+``ValueError``). :class:`NdpWarning` is the one warning category.
 """
 
 from __future__ import annotations
@@ -37,6 +37,10 @@ class FileFormatError(NdpError):
         super().__init__(f"{where}: {message}")
 
 
+class UnknownFormatError(FileFormatError):
+    """A file whose content matches none of the formats asked for (another reader may know it)."""
+
+
 class ConfigError(NdpError):
     """A run file that cannot be used, with the key and, where known, the line."""
 
@@ -53,3 +57,7 @@ class ConfigError(NdpError):
         self.line = line
         prefix = ", ".join(parts[:2]) + (f" {parts[2]}" if len(parts) > 2 else "")
         super().__init__(f"{prefix}: {message}" if prefix else message)
+
+
+class NdpWarning(UserWarning):
+    """Something a user should know about, but not an error."""

@@ -1,5 +1,6 @@
-"""Atomic writes: outputs appear whole or not at all, never replace raw data by accident, and
-one run at a time writes an output folder."""
+"""Files in and out: inputs read with one clean error naming the file; atomic writes, so outputs
+appear whole or not at all, never replace raw data by accident, and one run at a time writes an
+output folder."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from ndp.errors import FileFormatError
 
 
 @contextlib.contextmanager
@@ -219,3 +222,18 @@ def publish_folder(out_dir: str | os.PathLike, build, *, lock: OutputLock | None
     finally:
         lock.release()
     return out_dir
+
+
+def read_bytes(path: str | os.PathLike, size: int = -1) -> bytes:
+    """The file's bytes (the first ``size``, or all), or a FileFormatError naming the problem."""
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(size)
+    except IsADirectoryError:
+        raise FileFormatError(path, "is a folder, expected a file") from None
+    except OSError as exc:
+        raise FileFormatError(path, f"cannot read the file ({exc.strerror})") from None
+    if not raw.strip():
+        raise FileFormatError(path, "the file is empty")
+    return raw

@@ -25,7 +25,7 @@ import xarray as xr
 
 from ndp import __version__
 from ndp.cycling.efficiency import COLUMNS as CYCLE_COLUMNS
-from ndp.errors import ConfigError, NdpError
+from ndp.errors import NdpError
 from ndp.model.bounds import apparent_metal_density_rel
 from ndp.model.instrument import Instrument, InstrumentFit
 from ndp.model.scale import is_absolute
@@ -144,21 +144,13 @@ def _expand(cfg: RunConfig, key: str, patterns) -> list[Path]:
     try:
         return expand(patterns, base=cfg.base)
     except NdpError as exc:
-        raise ConfigError(cfg.path, f"run.{key}", str(exc), line=_line(cfg, f"run.{key}")) from None
-
-
-def _line(cfg: RunConfig, key: str):
-    from ndp.runfile import _locate
-
-    if cfg.path is None:
-        return None
-    return _locate(cfg.path.read_text(encoding="utf-8"), key)
+        raise cfg.error(f"run.{key}", str(exc)) from None
 
 
 def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
     if cfg.calibration is None:
-        raise ConfigError(cfg.path, "detector.calibration", "missing: give [c0, c1] in keV or a reference spectrum",
-                          line=_line(cfg, "detector"))  # fmt: skip
+        raise cfg.error("detector.calibration", "missing: give [c0, c1] in keV or a reference spectrum",
+                        at="detector")  # fmt: skip
     if isinstance(cfg.calibration, tuple):
         return Calibration(cfg.calibration)
     from ndp.spectra.io import read_spectra
@@ -182,9 +174,7 @@ def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
 
         files = _expand(cfg, "listmode", cfg.listmode)
         if len(files) != 1:
-            raise ConfigError(
-                cfg.path, "run.listmode", f"expected one list-mode file, {len(files)} match"
-            )
+            raise cfg.error("run.listmode", f"expected one list-mode file, {len(files)} match")
         inputs += files
         start = listmode_start(files[0])
         if np.isnat(start) and cfg.time_zero is not None:
@@ -192,9 +182,7 @@ def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
         return frame_events(
             iter_events(files[0], reuse=True), frame_s=cfg.frame_s, start=start, source=str(files[0])
         )
-    raise ConfigError(
-        cfg.path, "run", "give run.spectra (files, a glob) or run.listmode", line=_line(cfg, "run")
-    )
+    raise cfg.error("run", "give run.spectra (files, a glob) or run.listmode")
 
 
 def _blank_counts(cfg: RunConfig, inputs: list[Path], spectra: xr.Dataset) -> np.ndarray | None:
@@ -209,7 +197,7 @@ def _blank_counts(cfg: RunConfig, inputs: list[Path], spectra: xr.Dataset) -> np
     try:
         blank = blank_counts(spectra, read_spectra(files))
     except NdpError as exc:
-        raise ConfigError(cfg.path, "run.background", str(exc), line=_line(cfg, "run.background")) from None
+        raise cfg.error("run.background", str(exc)) from None
     return blank.counts.transpose("frame", "channel").values
 
 
@@ -257,9 +245,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
 
         cyc = cfg.resolve(cfg.cycler)
         if not cyc.exists():
-            raise ConfigError(
-                cfg.path, "run.cycler", f"{cfg.cycler}: no such file", line=_line(cfg, "run.cycler")
-            )
+            raise cfg.error("run.cycler", f"{cfg.cycler}: no such file")
         inputs.append(cyc)
         log = read_cycler(cyc)
 

@@ -20,8 +20,7 @@ from ndp.errors import ConfigError, NdpError
 from ndp.model.instrument import Parameter
 from ndp.physics import constants as C
 from ndp.physics.detector import Detector
-from ndp.physics.materials import Material
-from ndp.physics.stack import Layer, Stack
+from ndp.physics.materials import Layer, Material, Stack
 
 __all__ = ["Analysis", "Instruments", "RunConfig", "load_run", "parse_run"]
 
@@ -141,6 +140,8 @@ class RunConfig:
     analysis : Analysis
     raw : dict
         The file as parsed, for provenance.
+    text : str
+        The file's text, to name the line of a key in later errors (:meth:`error`).
     """
 
     path: Path | None
@@ -164,6 +165,13 @@ class RunConfig:
     area_cm2: float = 1.0
     li6_abundance: float = C.LI6_NATURAL_ABUNDANCE
     raw: dict = field(default_factory=dict, repr=False)
+    text: str = field(default="", repr=False)
+
+    def error(self, key: str, message: str, *, at: str | None = None) -> ConfigError:
+        """A :class:`ConfigError` about ``key``, naming the line where ``at`` (default: the
+        key itself) is set in the run file, for problems found after parsing (a glob that
+        matches nothing, a missing file)."""
+        return ConfigError(self.path, key, message, line=_locate(self.text, at or key))
 
     def resolve(self, relative: str) -> Path:
         """A path from the run file, resolved against the run file's folder."""
@@ -483,6 +491,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         area_cm2=sample.get("area_cm2", 1.0),
         li6_abundance=sample.get("li6_abundance", C.LI6_NATURAL_ABUNDANCE),
         raw=doc,
+        text=text,
     )
 
 

@@ -9,8 +9,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ndp.cli.main import app
+from ndp.describe import describe
 from ndp.errors import NdpError
-from ndp.spectra.io import describe, read_spectra
+from ndp.spectra.io import read_spectra
 
 BROKEN = Path(__file__).parent / "data" / "broken"
 

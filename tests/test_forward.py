@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from profile_helpers import CAL, CU, LI, SCALE, L, detector
 
-from ndp.errors import NdpError
-from ndp.model.forward import NdpWarning, depth_edges, expected_counts, response_matrix
+from ndp.errors import NdpError, NdpWarning
+from ndp.model.forward import depth_edges, expected_counts, response_matrix
 from ndp.physics.kinematics import detected_energy
 from ndp.spectra.calibration import Calibration
 

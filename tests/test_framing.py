@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from ndp.describe import describe
 from ndp.errors import FileFormatError, NdpError
 from ndp.spectra.framing import frame_events
-from ndp.spectra.io import describe
 from ndp.spectra.io.listmode import EventChunk, iter_events, listmode_start, write_npz
 
 

@@ -18,8 +18,7 @@ from ndp.model.scale import Scale
 from ndp.model.simulate import simulate
 from ndp.physics import constants as C
 from ndp.physics.detector import Detector
-from ndp.physics.materials import Material
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Material, Stack
 from ndp.spectra.calibration import Calibration
 
 METAL = C.LI_METAL_ATOMS_CM3

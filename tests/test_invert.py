@@ -7,8 +7,7 @@ import pytest
 import xarray as xr
 from profile_helpers import CAL, CU, LI, LIPON, PEO, SCALE, L, detector, half_crossings
 
-from ndp.errors import NdpError, StackError
-from ndp.model.forward import NdpWarning
+from ndp.errors import NdpError, NdpWarning, StackError
 from ndp.model.invert import inventory, invert
 from ndp.model.scale import Scale
 from ndp.model.simulate import simulate

@@ -10,8 +10,7 @@ import pytest
 from profile_helpers import CAL, CU, LI, L, detector, half_crossings
 
 from ndp import Material
-from ndp.errors import NdpError
-from ndp.model.forward import NdpWarning
+from ndp.errors import NdpError, NdpWarning
 from ndp.model.invert import invert
 from ndp.model.matrix import self_consistent
 from ndp.model.scale import Scale

@@ -37,7 +37,7 @@ from ndp.model.simulate import simulate
 from ndp.physics import constants as C
 from ndp.physics import units as U
 from ndp.physics.detector import Detector
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Stack
 from ndp.spectra import reduce as R
 from ndp.spectra.calibration import Calibration
 from ndp.spectra.dataset import make_spectra

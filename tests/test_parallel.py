@@ -20,7 +20,7 @@ from ndp.parallel import available_cores, executor
 from ndp.synthetic import OperandoCell
 
 # Equality is the point here, not the fit: a coarse grid against a fine truth may leave χ² > 3.
-pytestmark = pytest.mark.filterwarnings("ignore::ndp.model.forward.NdpWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::ndp.errors.NdpWarning")
 
 
 

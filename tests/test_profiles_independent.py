@@ -34,7 +34,7 @@ from scipy.special import erfc
 from threadpoolctl import threadpool_limits
 
 from ndp import Material
-from ndp.model.forward import NdpWarning
+from ndp.errors import NdpWarning
 from ndp.model.invert import fit_instrument, invert
 from ndp.model.scale import Scale
 from ndp.physics.constants import LI_METAL_ATOMS_CM3

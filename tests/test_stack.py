@@ -8,7 +8,7 @@ import pytest
 
 from ndp import Material
 from ndp.errors import StackError
-from ndp.physics.stack import Layer
+from ndp.physics.materials import Layer
 
 
 def test_stack_reads_like_the_sample():

@@ -25,7 +25,7 @@ from ndp.spectra.dataset import make_spectra
 from ndp.synthetic import OperandoCell
 
 # Equality is the point here, not the fit: a coarse grid against a fine truth may leave χ² > 3.
-pytestmark = pytest.mark.filterwarnings("ignore::ndp.model.forward.NdpWarning")
+pytestmark = pytest.mark.filterwarnings("ignore::ndp.errors.NdpWarning")
 
 STACK = CU(10.0) | PEO(20.0, profiled=True)
 DET = detector(20.0, 5.0)

@@ -27,7 +27,7 @@ def info(
 
     import pandas as pd
 
-    from ndp.spectra.io import describe
+    from ndp.describe import describe
 
     rows = [describe(f) for f in files]
     if fmt is Format.table:

@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ndp.errors import FileFormatError
+from ndp.errors import FileFormatError, UnknownFormatError
 from ndp.optional import require
 
 __all__ = ["CYCLER_FORMATS", "detect_cycler", "read_cycler"]
@@ -631,7 +631,7 @@ def detect_cycler(path: str | os.PathLike) -> str:
             and not rows[0].lstrip().startswith(("#", "["))
         ):
             return "csv"
-    raise FileFormatError(path, f"unknown cycler format; ndp reads {', '.join(CYCLER_FORMATS)}")
+    raise UnknownFormatError(path, f"unknown cycler format; ndp reads {', '.join(CYCLER_FORMATS)}")
 
 
 def read_cycler(path: str | os.PathLike, fmt: str | None = None, *,

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ndp.physics.materials import Material
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Material, Stack
 
 __all__ = ["density_upper_bound"]
 

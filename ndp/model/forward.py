@@ -42,26 +42,21 @@ import warnings
 import numpy as np
 from scipy import special
 
-from ndp.errors import NdpError, StackError
+from ndp.errors import NdpError, NdpWarning, StackError
 from ndp.physics import constants as C
 from ndp.physics.detector import Detector, angular_quadrature, compile_stack
 from ndp.physics.kinematics import detected_energy, energy_slope, max_depth
+from ndp.physics.materials import Stack
 from ndp.physics.resolution import straggling_variance
-from ndp.physics.stack import Stack
 from ndp.spectra.calibration import Calibration
 
 __all__ = [
-    "NdpWarning",
     "cone_nodes",
     "depth_edges",
     "expected_counts",
     "response_matrix",
     "sensitive_particles",
 ]
-
-
-class NdpWarning(UserWarning):
-    """Something a user should know about, but not an error."""
 
 
 def sensitive_particles(stack: Stack, detector: Detector, particles="auto") -> list[str]:
@@ -77,7 +72,7 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
                 max_depth_um: float | None = None) -> np.ndarray:  # fmt: skip
     """Depth-bin edges (µm) from 0 to the deepest depth any used particle is seen from.
 
-    Warns (:class:`NdpWarning`) when the step is finer than a tenth of the best depth resolution:
+    Warns (:class:`~ndp.errors.NdpWarning`) when the step is finer than a tenth of the best depth resolution:
     a regularised inversion oversamples the resolution usefully a few times, beyond that the
     bins are set by the prior, not the data.
     """

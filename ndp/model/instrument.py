@@ -34,7 +34,7 @@ from ndp.model.objective import PoissonObjective, difference_penalty
 from ndp.model.response import FIT_MIN_KEV, build_response, regroup, with_groups
 from ndp.model.solver import solve
 from ndp.physics.detector import Detector
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
 
 __all__ = ["Instrument", "InstrumentFit", "Parameter", "fit_instrument"]

@@ -26,9 +26,9 @@ import numpy as np
 import xarray as xr
 from threadpoolctl import threadpool_limits
 
-from ndp.errors import NdpError
+from ndp.errors import NdpError, NdpWarning
 from ndp.model.bounds import density_upper_bound
-from ndp.model.forward import NdpWarning, depth_edges, sensitive_particles
+from ndp.model.forward import depth_edges, sensitive_particles
 from ndp.model.instrument import Instrument
 from ndp.model.response import build_response
 from ndp.model.scale import Scale
@@ -37,7 +37,7 @@ from ndp.physics import constants as C
 from ndp.physics import units as U
 from ndp.physics.detector import Detector
 from ndp.physics.kinematics import depth_from_energy, detected_energy
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
 
 __all__ = ["inventory", "invert"]

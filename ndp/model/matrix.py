@@ -30,8 +30,7 @@ import xarray as xr
 from ndp.errors import NdpError
 from ndp.model.scale import is_absolute
 from ndp.physics import constants as C
-from ndp.physics.materials import Material
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Material, Stack
 
 __all__ = ["self_consistent"]
 

@@ -17,7 +17,7 @@ from ndp.errors import NdpError
 from ndp.model.forward import response_matrix
 from ndp.physics.detector import Detector, compile_stack
 from ndp.physics.kinematics import depth_from_energy
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
 
 __all__ = ["FIT_MIN_KEV", "Response", "build_response", "regroup", "with_groups"]

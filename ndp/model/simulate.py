@@ -16,7 +16,7 @@ from ndp.model.forward import response_matrix, sensitive_particles
 from ndp.model.scale import Scale
 from ndp.physics.detector import Detector
 from ndp.physics.kinematics import max_depth
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
 from ndp.spectra.dataset import make_spectra
 

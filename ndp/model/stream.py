@@ -25,9 +25,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ndp.errors import NdpError
+from ndp.errors import NdpError, NdpWarning
 from ndp.model.bounds import density_upper_bound
-from ndp.model.forward import NdpWarning, depth_edges, sensitive_particles
+from ndp.model.forward import depth_edges, sensitive_particles
 from ndp.model.instrument import Instrument
 from ndp.model.invert import (
     _calibration,
@@ -50,7 +50,7 @@ from ndp.model.series import (
 )
 from ndp.physics import constants as C
 from ndp.physics.detector import Detector
-from ndp.physics.stack import Stack
+from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
 
 __all__ = ["FLOAT32_VARIABLES", "FrameSource", "invert_to_netcdf"]

@@ -2,7 +2,11 @@
 
 :func:`read` detects the format from the file's content (the extension only breaks ties);
 :func:`read_spectra` reads many single-frame files into one Dataset ordered by acquisition
-start; :func:`describe` says what a file holds (``ndp info``).
+start; :func:`describe` says what a spectrum or list-mode file holds (``ndp info``, through
+:func:`ndp.describe.describe`, which also knows cycler logs).
+
+May import: :mod:`ndp.spectra.dataset`, :mod:`ndp.physics` and ndp's base; never the model,
+the cycler side or the product.
 """
 
 from __future__ import annotations
@@ -15,13 +19,13 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from ndp.errors import FileFormatError, NdpError
+from ndp.errors import FileFormatError, NdpError, UnknownFormatError
+from ndp.fileio import read_bytes
 from ndp.spectra.dataset import make_spectra
 from ndp.spectra.io import chn, lynx, mca, n42, spe, text
 from ndp.spectra.io import listmode as _listmode
-from ndp.spectra.io._text import read_bytes
 
-__all__ = ["FORMATS", "describe", "detect", "expand", "read", "read_spectra"]
+__all__ = ["FORMATS", "LISTMODE", "describe", "detect", "expand", "iso_time", "read", "read_spectra"]
 
 #: Spectrum formats: name → (module, extensions).
 FORMATS = {
@@ -52,7 +56,7 @@ def detect(path: str | os.PathLike) -> str:
     if text.sniff(head):
         return "text"
     known = ", ".join([*FORMATS, *LISTMODE])
-    raise FileFormatError(path, f"unknown file format; ndp reads {known}")
+    raise UnknownFormatError(path, f"unknown file format; ndp reads {known}")
 
 
 def read(path: str | os.PathLike, fmt: str | None = None, **kwargs) -> xr.Dataset:
@@ -167,13 +171,12 @@ def _check_distinct_starts(ds: xr.Dataset) -> None:
 
 
 def describe(path: str | os.PathLike) -> dict:
-    """What a file holds: format, frames, channels, times, counts (spectra) or events (list-mode)."""
-    try:
-        fmt = detect(path)
-    except FileFormatError as exc:
-        if "unknown file format" not in str(exc):
-            raise
-        return _describe_cycler(path, exc)
+    """What a spectrum or list-mode file holds: format, frames, channels, times, counts or events.
+
+    Raises :class:`~ndp.errors.UnknownFormatError` for a file that is neither (``ndp.describe``
+    then tries the cycler readers).
+    """
+    fmt = detect(path)
     if fmt in LISTMODE:
         n = 0
         t_lo, t_hi = np.inf, -np.inf
@@ -190,72 +193,23 @@ def describe(path: str | os.PathLike) -> dict:
             "file": str(path), "format": fmt, "kind": "list-mode", "events": n,
             "detectors": ", ".join(str(d) for d in sorted(dets)), "highest_channel": ch_max,
             "first_event_s": float(t_lo) if n else None, "last_event_s": float(t_hi) if n else None,
-            "start": _iso(start),
+            "start": iso_time(start),
         }  # fmt: skip
     ds = read(path, fmt)
     return {
         "file": str(path), "format": fmt, "kind": "spectra", "frames": ds.sizes["frame"],
         "channels": ds.sizes["channel"], "total_counts": int(ds.counts.sum()),
         "live_time_s": float(ds.live_time_s.sum()), "real_time_s": float(ds.real_time_s.sum()),
-        "start": _iso(ds.start.values[0]),
+        "start": iso_time(ds.start.values[0]),
         "calibration_keV": ds.attrs.get("calibration"),
         "monitor": None if np.all(np.isnan(ds.monitor.values)) else float(np.nansum(ds.monitor.values)),
     }  # fmt: skip
 
 
-def _iso(when) -> str | None:
+def iso_time(when) -> str | None:
     """One spelling of a time for every kind of file: ISO 8601, to the microsecond at most."""
     import pandas as pd
 
     if when is None or pd.isna(when):
         return None
     return pd.Timestamp(when).isoformat()
-
-
-def _describe_cycler(path, spectrum_error: FileFormatError) -> dict:
-    """``describe`` for a cycler log; if it is not one either, the spectrum readers' error."""
-    from ndp.cycling.cycler import read_cycler
-
-    head = read_bytes(path, 4096).decode("latin-1").lstrip("\ufeff")
-    first = next(
-        (ln for ln in head.splitlines() if ln.strip() and not ln.lstrip().startswith("#")), ""
-    )
-    fields = {
-        f.strip().strip('"').lower() for f in first.replace(";", ",").replace("\t", ",").split(",")
-    }
-    if fields and fields <= {
-        "channel",
-        "channels",
-        "ch",
-        "count",
-        "counts",
-        "energy",
-        "energy_kev",
-    }:
-        # Headed like a spectrum: its reader's complaint (naming the line) is the one to show.
-        text.read(path, live_time_s=1.0)
-    try:
-        log = read_cycler(path)
-    except FileFormatError as exc:
-        if "unknown cycler format" in str(exc):
-            from ndp.cycling.cycler import CYCLER_FORMATS
-
-            raise FileFormatError(
-                path,
-                f"unknown file format; ndp reads spectra ({', '.join(FORMATS)}), list-mode "
-                f"({', '.join(LISTMODE)}) and cycler logs ({', '.join(CYCLER_FORMATS)})",
-            ) from None
-        raise
-    from ndp.cycling.cycles import half_cycles
-
-    try:
-        n_half = len(half_cycles(log))
-    except NdpError:
-        n_half = 0
-    return {
-        "file": str(path), "format": log.attrs["format"], "kind": "cycler log", "rows": len(log),
-        "start": _iso(log.attrs.get("start")),
-        "duration_s": float(log.time_s.iloc[-1] - log.time_s.iloc[0]),
-        "current_mA": f"{log.current_mA.min():.4g} … {log.current_mA.max():.4g}",
-        "half_cycles": n_half, "columns": ", ".join(log.columns),
-    }  # fmt: skip

@@ -5,26 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import math
 import os
-from pathlib import Path
 
 import numpy as np
 
 from ndp.errors import FileFormatError
-
-
-def read_bytes(path: str | os.PathLike, size: int = -1) -> bytes:
-    """The file's bytes (the first ``size``, or all), or a FileFormatError naming the problem."""
-    path = Path(path)
-    try:
-        with open(path, "rb") as fh:
-            raw = fh.read(size)
-    except IsADirectoryError:
-        raise FileFormatError(path, "is a folder, expected a file") from None
-    except OSError as exc:
-        raise FileFormatError(path, f"cannot read the file ({exc.strerror})") from None
-    if not raw.strip():
-        raise FileFormatError(path, "the file is empty")
-    return raw
+from ndp.fileio import read_bytes
 
 
 def read_text(path: str | os.PathLike) -> str:
