@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -34,6 +35,8 @@ from ndp.runfile import RunConfig, load_run
 from ndp.spectra.calibration import Calibration, fit_b10, fit_li6
 
 __all__ = ["CYCLE_COLUMNS", "RunResult", "load_result", "run"]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -237,7 +240,10 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
         return None if progress is None else (lambda done, total=0: progress(stage, done, total))
 
     spectra = _read_spectra(cfg, inputs, tick("reading spectra"))
+    logger.info("%s: %d frames x %d channels", cfg.path or "run", spectra.sizes["frame"],
+                spectra.sizes["channel"])
     cal = _calibration(cfg, inputs)
+    logger.info("calibration: %s", cal)
     background = _blank_counts(cfg, inputs, spectra)
     log = None
     if cfg.cycler:
@@ -262,6 +268,8 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     # flux drift all come from ndp.spectra.reduce; the inversion fits the raw counts.
     weights = flux_weights(spectra)
     instrument, inst_fit = _instrument(cfg, spectra, cal, scale, background, weights, progress)
+    logger.info("instrument: window areal density x %.4f, width x %.3f (%s)", instrument.window_scale,
+                instrument.width_scale, "fitted" if inst_fit is not None else "declared")
     kwargs = dict(
         scale=scale, method=cfg.analysis.method, particles=cfg.analysis.particles,
         depth_step_um=cfg.analysis.depth_step_um, li_region_um=cfg.analysis.li_region_um,
@@ -293,6 +301,8 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
     from ndp.parallel import executor
 
     n = spectra.sizes["frame"]
+    logger.info("inverting %d frames (%s, %s particles, depth step %g um)", n, cfg.analysis.method,
+                cfg.analysis.particles, cfg.analysis.depth_step_um)
     # A pool only pays for itself with more than one block of frames.
     with executor(1 if n <= BLOCK_FRAMES and scheduler is None else jobs, scheduler=scheduler) as pool:
         if scratch is None:
@@ -325,6 +335,7 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
     from ndp.cycling.efficiency import efficiency_table, host_li
 
     host, host_err, host_source = host_li(cfg.analysis.host_li, declared_cm3=declared, measured=measured)
+    logger.info("host Li displaced by the deposit: %.4g atoms/cm3 (%s)", host, host_source)
     if log is not None:
         # Host and deposit in the same apparent units: the matrix the window's depth is in.
         particle = profiles.attrs["particles"].split(",")[0]

@@ -30,8 +30,21 @@ def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
     ),
+    verbose: int = typer.Option(
+        0, "--verbose", "-v", count=True,
+        help="Say what ndp does, step by step (-v), and how the solver fares on each block of "
+        "frames (-vv); on standard error.",
+    ),
 ):
     """Operando neutron depth profiling of Li batteries."""
+    if verbose:
+        import logging
+
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("ndp %(levelname)s %(name)s: %(message)s"))
+        root = logging.getLogger("ndp")
+        root.addHandler(handler)
+        root.setLevel(logging.INFO if verbose == 1 else logging.DEBUG)
 
 
 def _register() -> None:

@@ -12,6 +12,7 @@ follows (:meth:`SeriesFit.window`).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from ndp.physics import constants as C
 
 __all__ = ["BLOCK_FRAMES", "SeriesFit", "block_slices", "fit_blocks", "fit_series", "lambda_sample",
            "series_lambda", "series_problem", "window_weights"]
+
+logger = logging.getLogger(__name__)
 
 #: At most this many depth knots for the cumulative-content covariance, kept per frame in
 #: float32 (16 kB a frame: a day of 1-s frames stays near 1.4 GB; the configured inventory
@@ -209,6 +212,8 @@ def series_lambda(problem: _Problem, y: np.ndarray, b: np.ndarray, exposure: np.
         return float(lam_rel), None
     with threadpool_limits(limits=1, user_api="blas"):
         choice = choose_lambda([problem.objective(y[i], b[i], exposure[i]) for i in range(len(y))])
+    logger.info("smoothing: lambda %.3g (relative), chosen by the evidence on %d frames",
+                choice.lam_rel, len(y))
     return float(choice.lam_rel), choice.solutions[0]
 
 
@@ -246,7 +251,9 @@ def fit_blocks(problem: _Problem, blocks: Iterable[tuple[slice, np.ndarray, np.n
 
     if executor is None:
         for block in blocks:
-            yield block[0], _fit_block(*args(block))
+            part = _fit_block(*args(block))
+            _log_block(block[0], part)
+            yield block[0], part
         return
     pending: dict = {}
     source = iter(blocks)
@@ -262,7 +269,20 @@ def fit_blocks(problem: _Problem, blocks: Iterable[tuple[slice, np.ndarray, np.n
             break
         finished, _ = wait(pending, return_when=FIRST_COMPLETED)
         for future in finished:
-            yield pending.pop(future), future.result()
+            sl, part = pending.pop(future), future.result()
+            _log_block(sl, part)
+            yield sl, part
+
+
+def _log_block(sl: slice, part: dict) -> None:
+    """How the solver fared on a block of frames (``ndp -vv``)."""
+    if logger.isEnabledFor(logging.DEBUG):
+        logger.debug(
+            "frames %d-%d: %d/%d converged, %d-%d iterations, median chi2/channel %.3g",
+            sl.start, sl.start + part["converged"].size - 1, int(part["converged"].sum()),
+            part["converged"].size, int(part["iterations"].min()), int(part["iterations"].max()),
+            float(np.nanmedian(part["chi2"])),
+        )  # fmt: skip
 
 
 @dataclass
