@@ -234,7 +234,8 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     cfg = load_run(run_file)
     out_dir = Path(output) if output is not None else cfg.base / f"{Path(run_file).stem}-ndp"
     out_dir = out_dir.resolve()
-    inputs: list[Path] = [Path(run_file).resolve()]
+    # The SRIM tables are inputs too: a run file means what its files say, on every machine.
+    inputs: list[Path] = [Path(run_file).resolve(), *(Path(f).resolve() for f in cfg.srim_files)]
 
     def tick(stage):
         return None if progress is None else (lambda done, total=0: progress(stage, done, total))

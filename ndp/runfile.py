@@ -62,7 +62,7 @@ _SCHEMA: dict[str, dict[str, tuple[str, bool]]] = {
     },
     "layer": {
         "name": ("str", False),
-        "material": ("material", True),
+        "material": ("material", False),  # required unless srim names the target
         "density": ("positive", False),
         "thickness_um": ("positive", True),
         "profiled": ("bool", False),
@@ -142,6 +142,8 @@ class RunConfig:
         The file as parsed, for provenance.
     text : str
         The file's text, to name the line of a key in later errors (:meth:`error`).
+    srim_files : tuple of str
+        The SRIM tables the layers use (inputs: hashed with the spectra).
     """
 
     path: Path | None
@@ -166,6 +168,7 @@ class RunConfig:
     li6_abundance: float = C.LI6_NATURAL_ABUNDANCE
     raw: dict = field(default_factory=dict, repr=False)
     text: str = field(default="", repr=False)
+    srim_files: tuple[str, ...] = ()
 
     def error(self, key: str, message: str, *, at: str | None = None) -> ConfigError:
         """A :class:`ConfigError` about ``key``, naming the line where ``at`` (default: the
@@ -349,6 +352,10 @@ class _Checker:
     def material(self, key: str, value: Any, density: float | None, srim,
                  stopping: str = "auto") -> Material:  # fmt: skip
         try:
+            if value is None:  # the SRIM tables' own target
+                from ndp.physics.srim import read_srim
+
+                return Material.from_srim(*(read_srim(f) for f in srim), density=density)
             if isinstance(value, str):
                 mat = Material(value, density, stopping=stopping)
             elif isinstance(value, dict):
@@ -423,12 +430,15 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
     layers_raw = sample["layers"]
     if not isinstance(layers_raw, list) or not layers_raw:
         ck.fail("sample.layers", "expected one or more [[sample.layers]] tables")
-    layers = []
+    layers, srim_files = [], []
     for i, raw in enumerate(layers_raw):
         key = f"sample.layers.{i}"
         lay = ck.section(key, raw, "layer")
         srim = [str((base / s) if not Path(s).is_absolute() else s) for s in lay.get("srim", ())]
-        mat = ck.material(f"{key}.material", lay["material"], lay.get("density"), srim,
+        srim_files += srim
+        if "material" not in lay and not srim:
+            ck.fail(f"{key}.material", "missing required key (or give srim = [...] for the target)")
+        mat = ck.material(f"{key}.material", lay.get("material"), lay.get("density"), srim,
                           lay.get("stopping", "auto"))  # fmt: skip
         layers.append(
             Layer(
@@ -492,6 +502,7 @@ def parse_run(text: str, *, path: str | Path | None = None) -> RunConfig:
         li6_abundance=sample.get("li6_abundance", C.LI6_NATURAL_ABUNDANCE),
         raw=doc,
         text=text,
+        srim_files=tuple(srim_files),
     )
 
 

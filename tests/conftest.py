@@ -23,12 +23,6 @@ def shared_reference() -> Path:
     return ref
 
 
-@pytest.fixture(autouse=True)
-def _private_data_dir(tmp_path_factory, monkeypatch):
-    """Imported SRIM tables go to a throwaway folder, never the user's."""
-    monkeypatch.setenv("NDP_DATA_DIR", str(tmp_path_factory.mktemp("ndp-data")))
-
-
 @pytest.fixture
 def data_dir() -> Path:
     return DATA

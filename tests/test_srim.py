@@ -8,7 +8,7 @@ from srim_files import srim_text
 
 from ndp import Material
 from ndp.errors import FileFormatError, MaterialError
-from ndp.physics.srim import read_srim, register_srim
+from ndp.physics.srim import read_srim
 
 
 def test_real_srim_file_reproduces_its_own_table(shared_reference):
@@ -76,17 +76,31 @@ def test_material_with_srim_table_reproduces_it_within_half_a_percent(tmp_path, 
     )
 
 
-def test_register_and_use_by_name(tmp_path):
+def test_a_material_from_its_srim_table(tmp_path):
     f = tmp_path / "lipon_he.txt"
     f.write_text(srim_text(Material("LiPON")))
-    register_srim(read_srim(f), "LiPON-sputtered")
-    m = Material("LiPON-sputtered")
+    m = Material.from_srim(read_srim(f), name="LiPON-sputtered")
     assert m.density_g_cm3 == pytest.approx(2.5)
     assert "SRIM" in m.stopping_source("alpha")
     assert "SRIM" not in m.stopping_source("triton")
     assert float(m.range_um("alpha")) == pytest.approx(
         float(Material("LiPON").range_um("alpha")), rel=0.01
     )
+
+
+def test_a_run_file_names_its_srim_table_by_path_and_the_run_hashes_it(tmp_path, data_dir):
+    """A layer's SRIM table comes from the run file, never from the user's home folder."""
+    from ndp.runfile import parse_run
+
+    f = tmp_path / "lipon_he.txt"
+    f.write_text(srim_text(Material("LiPON")))
+    text = (data_dir / "run_cu_li.toml").read_text()
+    head, sep, rest = text.partition("[[sample.layers]]")
+    layer = '[[sample.layers]]\nname = "LiPON"\nsrim = ["lipon_he.txt"]\nthickness_um = 0.5\n\n'
+    cfg = parse_run(head + layer + sep + rest, path=tmp_path / "run.toml")
+    lipon = cfg.stack.layers[0].material
+    assert "SRIM" in lipon.stopping_source("alpha") and lipon.density_g_cm3 == pytest.approx(2.5)
+    assert cfg.srim_files == (str(f),)
 
 
 def _lines(text):

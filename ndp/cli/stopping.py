@@ -132,20 +132,15 @@ def import_srim(
             help="A SRIM / SR Module stopping table (SR_OUTPUT.txt).", show_default=False
         ),
     ],
-    name: Annotated[
-        str | None,
-        typer.Option(
-            "--name",
-            "-n",
-            help="Store the table under this material name for later use (ndp stopping NAME, run files).",
-        ),
-    ] = None,
     fmt: FormatOption = Format.table,
 ) -> None:
-    """Read a SRIM stopping table, print it in ndp's units, and optionally store it by name."""
+    """Read a SRIM stopping table and print it in ndp's units, with the run-file line that uses it.
+
+    A run file names its SRIM tables by path (``srim = ["FILE"]`` in a layer), so that it means
+    the same on every machine and the tables are hashed with the other inputs."""
     import pandas as pd
 
-    from ndp.physics.srim import particle_of, read_srim, register_srim
+    from ndp.physics.srim import particle_of, read_srim
 
     table = read_srim(file)
     z, m = table.ion_z, table.ion_mass_u
@@ -165,9 +160,8 @@ def import_srim(
         f"{table.density_g_cm3:g} g/cm3; stopping converted from {table.stopping_units} by the "
         "file's own factors; range_um is SRIM's projected range"
     ]
-    if name:
-        stored = register_srim(table, name)
-        notes.append(f"stored as {name!r} for the {particle_of(table)} ({stored})")
+    notes.append(
+        f"in a run file, the {particle_of(table)}'s stopping in a layer: srim = [\"{file.resolve()}\"] "
+        "(with material = ..., or alone for the file's own target)"
+    )
     emit(df, fmt, notes=notes)
-    if name and fmt is not Format.table:
-        typer.echo(f"ndp: stored {file} as {name!r} ({stored})", err=True)

@@ -43,6 +43,7 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -269,11 +270,6 @@ class Material:
                 atoms = _by_mass(_nist_compositions()[entry.nist])
             default_density = entry.density
             table = entry.nist
-        elif (tables := _registered_srim(spec)) is not None:
-            first = next(iter(tables.values()))
-            atoms = dict(first.composition)
-            default_density = first.density_g_cm3
-            srim = {**tables, **(srim or {})}
         else:
             atoms = _parse_formula(spec)
             default_density = None
@@ -403,6 +399,32 @@ class Material:
         return Material._from_parts(
             dict(self._atoms), rho, self.name, self.table, self.srim, rep, self.stopping_option
         )
+
+    @classmethod
+    def from_srim(cls, *tables: SrimTable, name: str | None = None,
+                  density: float | None = None) -> Material:  # fmt: skip
+        """The target of SRIM stopping tables (its composition and density), stopping from them.
+
+        Parameters
+        ----------
+        *tables : SrimTable
+            One per particle (He ions for the α, H ions for the triton), from
+            :func:`ndp.physics.srim.read_srim`; the first gives the composition and density.
+        name : str, optional
+            Display name (default: the first file's name).
+        density : float, optional
+            g/cm³, replacing the file's.
+        """
+        from ndp.physics.srim import particle_of
+
+        if not tables:
+            raise MaterialError("material from SRIM: expected at least one table")
+        first = tables[0]
+        srim = {particle_of(t): t for t in tables}
+        rho = first.density_g_cm3 if density is None else density
+        label = name or Path(first.source).stem
+        return cls._from_parts(dict(first.composition), _check_density(rho, repr(label)), label,
+                               None, srim, f"Material.from_srim(...)  # {label}")  # fmt: skip
 
     def with_srim(self, **tables: SrimTable) -> Material:
         """The same material with stopping from SRIM tables, e.g. ``with_srim(alpha=t)``."""
@@ -607,12 +629,6 @@ def _is_element(symbol: str) -> bool:
     except ValueError:
         return False
     return 1 <= el.number <= 92
-
-
-def _registered_srim(name: str):
-    from ndp.physics.srim import registered_srim
-
-    return registered_srim(name)
 
 
 def _element_density(symbol: str) -> float | None:

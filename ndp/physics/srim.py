@@ -287,16 +287,6 @@ def read_srim(path: str | os.PathLike) -> SrimTable:
 
 
 # --------------------------------------------------------------------------------------------
-# The user's SRIM tables: `ndp stopping import-srim FILE --name NAME` stores a copy so that
-# NAME works wherever a material is named (CLI, run files, Material("NAME")).
-
-
-def srim_home() -> Path:
-    """Folder of imported SRIM tables: ``$NDP_DATA_DIR/srim`` (default ``~/.local/share/ndp``)."""
-    root = os.environ.get("NDP_DATA_DIR") or Path.home() / ".local" / "share" / "ndp"
-    return Path(root) / "srim"
-
-
 def particle_of(table: SrimTable) -> str:
     """Which NDP particle a table can serve: ``"alpha"`` (He ions) or ``"triton"`` (H ions)."""
     if table.ion_z == 2:
@@ -306,26 +296,3 @@ def particle_of(table: SrimTable) -> str:
     raise MaterialError(
         f"SRIM table {table.source}: ion Z = {table.ion_z}; NDP needs He (alpha) or H (triton) ions"
     )
-
-
-def register_srim(table: SrimTable, name: str) -> Path:
-    """Store ``table`` under ``name`` (one file per particle); returns the stored path."""
-    from ndp.fileio import atomic_write
-
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*", name):
-        raise MaterialError(f"--name: {name!r} is not a usable name (letters, digits, _ . + -)")
-    dest = srim_home() / name / f"{particle_of(table)}.txt"
-    return atomic_write(dest, Path(table.source).read_bytes())
-
-
-def registered_srim(name: str) -> dict[str, SrimTable] | None:
-    """The SRIM tables stored under ``name`` (particle → table), or None."""
-    folder = srim_home() / name
-    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.+\-]*", name) or not folder.is_dir():
-        return None
-    tables = {
-        p: read_srim(folder / f"{p}.txt")
-        for p in ("alpha", "triton")
-        if (folder / f"{p}.txt").exists()
-    }
-    return tables or None

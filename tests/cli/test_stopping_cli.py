@@ -65,13 +65,15 @@ def test_user_errors_are_one_line_and_exit_2(args, message):
     assert "Traceback" not in r.output
 
 
-def test_import_srim_then_use_by_name(tmp_path):
+def test_import_srim_prints_the_table_and_the_run_file_line(tmp_path):
     f = tmp_path / "he_in_lipon.txt"
     f.write_text(srim_text(Material("LiPON")))
-    r = runner.invoke(app, ["stopping", "import-srim", str(f), "--name", "myLiPON", "-f", "csv"])
+    r = runner.invoke(app, ["stopping", "import-srim", str(f), "-f", "csv"])
     assert r.exit_code == 0, r.output
     df = pd.read_csv(io.StringIO(r.stdout))
     assert list(df.columns) == COLUMNS and set(df.particle) == {"alpha"}
-    r = runner.invoke(app, ["stopping", "myLiPON", "-p", "alpha"])
-    assert r.exit_code == 0, r.output
-    assert "SRIM file" in r.stdout
+    table = runner.invoke(app, ["stopping", "import-srim", str(f)])
+    assert f'srim = ["{f.resolve()}"]' in table.stdout
+    # Nothing was stored anywhere: a name is not a material until a run file says what it is.
+    r = runner.invoke(app, ["stopping", "he_in_lipon", "-p", "alpha"])
+    assert r.exit_code == 2
