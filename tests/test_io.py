@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import xarray as xr
 from spectra_helpers import spectra
 
 from ndp.errors import FileFormatError, NdpError
@@ -117,3 +118,25 @@ def test_unknown_format_lists_the_supported_ones(tmp_path):
     p.write_bytes(b"\x00\x01garbage" * 10)
     with pytest.raises(FileFormatError, match="unknown file format; ndp reads ortec-spe"):
         read(p)
+
+
+def test_every_reader_gives_frames_that_become_the_same_dataset(tmp_path):
+    """One hand-off per stage: read_frames (a checked Frames record) and read (its Dataset)."""
+    from ndp.spectra.dataset import Frames, check_spectra
+    from ndp.spectra.io import spe
+
+    spe.write(tmp_path / "a.Spe", spectra(n_channels=512), 0)
+    frames = spe.read_frames(tmp_path / "a.Spe")
+    assert isinstance(frames, Frames) and frames.counts.shape == (1, 512)
+    ds = spe.read(tmp_path / "a.Spe")
+    assert check_spectra(ds) is ds
+    xr.testing.assert_identical(frames.to_dataset(), ds)
+
+
+def test_a_dataset_that_is_not_spectra_is_named(tmp_path):
+    from ndp.spectra.dataset import check_spectra
+
+    with pytest.raises(NdpError, match="'start' coordinate"):
+        check_spectra(xr.Dataset({"counts": (("frame", "channel"), np.ones((2, 4)))}))
+    with pytest.raises(NdpError, match=r"expected an xarray\.Dataset"):
+        check_spectra(np.ones((2, 4)))

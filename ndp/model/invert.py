@@ -39,6 +39,7 @@ from ndp.physics.detector import Detector
 from ndp.physics.kinematics import depth_from_energy, detected_energy
 from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
+from ndp.spectra.dataset import check_spectra
 
 __all__ = ["inventory", "invert"]
 
@@ -290,6 +291,7 @@ def invert(
     """
     if method not in ("inversion", "direct"):
         raise NdpError(f"method: expected 'inversion' or 'direct', got {method!r}")
+    check_spectra(spectra)
     scale = scale or Scale.relative()
     cal = _calibration(spectra, calibration)
     n_ch = spectra.sizes["channel"]

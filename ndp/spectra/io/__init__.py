@@ -1,4 +1,5 @@
-"""Readers: one module per file format, each ``read(path) -> xarray.Dataset``.
+"""Readers: one module per file format, each ``read(path) -> xarray.Dataset`` (the spectra
+Dataset of :mod:`ndp.spectra.dataset`) and ``read_frames(path) -> Frames`` (its checked arrays).
 
 :func:`read` detects the format from the file's content (the extension only breaks ties);
 :func:`read_spectra` reads many single-frame files into one Dataset ordered by acquisition
@@ -21,7 +22,7 @@ import xarray as xr
 
 from ndp.errors import FileFormatError, NdpError, UnknownFormatError
 from ndp.fileio import read_bytes
-from ndp.spectra.dataset import make_spectra
+from ndp.spectra.dataset import Frames
 from ndp.spectra.io import chn, lynx, mca, n42, spe, text
 from ndp.spectra.io import listmode as _listmode
 
@@ -117,40 +118,20 @@ def read_spectra(
     All frames must have the same number of channels; files without a start time keep their
     order after those with one.
     """
-    parts: list[dict] = []
+    parts: list[Frames] = []
     for i, p in enumerate(paths):
         fmt = detect(p)
         if fmt in LISTMODE:
             raise FileFormatError(
                 p, f"is a list-mode file ({fmt}); frame it with ndp.spectra.framing.frame_events"
             )
-        parts.append(FORMATS[fmt][0].read(p, raw=True, **kwargs))
+        parts.append(FORMATS[fmt][0].read_frames(p, **kwargs))
         if progress is not None:
             progress(i + 1)
     if not parts:
         raise NdpError("no spectrum files given")
-    first = parts[0]["counts"].shape[1]
-    for part in parts:
-        if part["counts"].shape[1] != first:
-            raise FileFormatError(
-                part["source"][0],
-                f"{part['counts'].shape[1]} channels, but {parts[0]['source'][0]} has {first}; all frames must have the same channel count",
-            )
-    cals = [part["calibration"] for part in parts]
-    same_cal = cals[0] is not None and all(c == cals[0] for c in cals)
-    fmts = {part["fmt"] for part in parts}
-
-    def cat(name):
-        return np.concatenate([np.asarray(part[name]) for part in parts])
-
     # One Dataset built from stacked arrays: xr.concat over a thousand files is far slower.
-    out = make_spectra(
-        np.concatenate([part["counts"] for part in parts]), start=cat("start"),
-        live_time_s=cat("live_time_s"), real_time_s=cat("real_time_s"), monitor=cat("monitor"),
-        source=[s for part in parts for s in part["source"]],
-        detector=[d for part in parts for d in part["detector"]],
-        fmt=fmts.pop() if len(fmts) == 1 else "mixed", calibration=cals[0] if same_cal else None,
-    )  # fmt: skip
+    out = Frames.concat(parts).to_dataset()
     order = np.argsort(out.start.values, kind="stable")
     out = out.isel(frame=order).assign_coords(frame=np.arange(out.sizes["frame"]))
     _check_distinct_starts(out)

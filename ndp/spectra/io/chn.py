@@ -14,9 +14,9 @@ import xarray as xr
 
 from ndp.errors import FileFormatError
 from ndp.fileio import atomic_write
-from ndp.spectra.dataset import make_spectra
+from ndp.spectra.dataset import Frames, check_frames
 
-__all__ = ["read", "sniff", "write"]
+__all__ = ["read", "read_frames", "sniff", "write"]
 
 _HEADER = struct.Struct("<hHH2sII8s4sHH")
 _TICK_S = 0.02
@@ -39,7 +39,7 @@ def _start(date: bytes, time: bytes, seconds: bytes) -> np.datetime64:
     return np.datetime64(stamp, "ns")
 
 
-def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
+def read_frames(path: str | os.PathLike) -> Frames:
     """Read one ORTEC ``.Chn`` file: one frame."""
     path = Path(path)
     try:
@@ -71,9 +71,9 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
             calibration = [float(zero), float(slope)] + ([float(quad)] if quad else [])
     if offset:
         counts = np.concatenate([np.zeros(offset, dtype=np.int64), counts])
-    return make_spectra(
+    return check_frames(
         counts, start=[_start(date, time, secs)], live_time_s=live, real_time_s=real,
-        source=str(path), fmt="ortec-chn", calibration=calibration, detector=str(mca), raw=raw,
+        source=str(path), fmt="ortec-chn", calibration=calibration, detector=str(mca),
     )  # fmt: skip
 
 
@@ -98,3 +98,8 @@ def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0) -> Path:
     trailer = struct.pack("<hh3f3f", -102 if cal[2] else -101, 0, cal[0], cal[1], cal[2], 0, 0, 0)
     trailer += bytes(512 - len(trailer))
     return atomic_write(path, header + counts.astype("<u4").tobytes() + trailer)
+
+
+def read(path: str | os.PathLike) -> xr.Dataset:
+    """The file as a spectra Dataset (:mod:`ndp.spectra.dataset`); see :func:`read_frames`."""
+    return read_frames(path).to_dataset()

@@ -16,10 +16,10 @@ import xarray as xr
 
 from ndp.errors import FileFormatError
 from ndp.fileio import atomic_write
-from ndp.spectra.dataset import make_spectra
+from ndp.spectra.dataset import Frames, check_frames
 from ndp.spectra.io._text import check_times, read_text, to_datetime, to_float, to_int
 
-__all__ = ["read", "sniff", "write"]
+__all__ = ["read", "read_frames", "sniff", "write"]
 
 _KEYS = {"detector": "detector", "name": "detector", "label": "label", "start time": "start",
          "live time": "live", "real time": "real", "monitor": "monitor"}  # fmt: skip
@@ -31,7 +31,7 @@ def sniff(head: bytes) -> bool:
     return has_times and not text.lstrip().startswith(("<", "$"))
 
 
-def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
+def read_frames(path: str | os.PathLike) -> Frames:
     """Read one Lynx text export: one frame."""
     lines = read_text(path).splitlines()
     head: dict[str, tuple[int, str]] = {}
@@ -75,9 +75,9 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
         monitor = to_float(head["monitor"][1], path, head["monitor"][0], "monitor counts")
     full = np.zeros(channels[0] + len(counts), dtype=np.int64)
     full[channels[0] :] = counts
-    return make_spectra(
+    return check_frames(
         full, start=[start], live_time_s=live, real_time_s=real, source=str(path), fmt="lynx-text",
-        monitor=monitor, detector=head.get("detector", (0, ""))[1], label=head.get("label", (0, ""))[1], raw=raw,
+        monitor=monitor, detector=head.get("detector", (0, ""))[1], label=head.get("label", (0, ""))[1],
     )  # fmt: skip
 
 
@@ -97,3 +97,8 @@ def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0) -> Path:
     lines += ["", "Channel Counts"]
     lines += [f"{i} {int(c)}" for i, c in enumerate(f.counts.values)]
     return atomic_write(path, "\n".join(lines) + "\n")
+
+
+def read(path: str | os.PathLike) -> xr.Dataset:
+    """The file as a spectra Dataset (:mod:`ndp.spectra.dataset`); see :func:`read_frames`."""
+    return read_frames(path).to_dataset()

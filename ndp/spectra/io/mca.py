@@ -11,17 +11,17 @@ import xarray as xr
 
 from ndp.errors import FileFormatError
 from ndp.fileio import atomic_write
-from ndp.spectra.dataset import make_spectra
+from ndp.spectra.dataset import Frames, check_frames
 from ndp.spectra.io._text import check_times, read_text, to_datetime, to_float, to_int
 
-__all__ = ["read", "sniff", "write"]
+__all__ = ["read", "read_frames", "sniff", "write"]
 
 
 def sniff(head: bytes) -> bool:
     return head.lstrip().startswith(b"<<PMCA SPECTRUM>>")
 
 
-def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
+def read_frames(path: str | os.PathLike) -> Frames:
     """Read one Amptek ``.mca`` file: one frame."""
     lines = read_text(path).splitlines()
     header: dict[str, tuple[int, str]] = {}
@@ -78,9 +78,9 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
     if len(cal_points) >= 2:
         ch, e = np.array(cal_points).T
         calibration = list(np.polyfit(ch, e, 1 if len(cal_points) == 2 else 2)[::-1])
-    return make_spectra(
+    return check_frames(
         np.array(counts), start=[start], live_time_s=live, real_time_s=real, source=str(path),
-        fmt="amptek-mca", calibration=calibration, label=header.get("TAG", (0, ""))[1], raw=raw,
+        fmt="amptek-mca", calibration=calibration, label=header.get("TAG", (0, ""))[1],
     )  # fmt: skip
 
 
@@ -101,3 +101,8 @@ def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0) -> Path:
     lines += [str(int(c)) for c in f.counts.values]
     lines.append("<<END>>")
     return atomic_write(path, "\r\n".join(lines) + "\r\n")
+
+
+def read(path: str | os.PathLike) -> xr.Dataset:
+    """The file as a spectra Dataset (:mod:`ndp.spectra.dataset`); see :func:`read_frames`."""
+    return read_frames(path).to_dataset()

@@ -14,10 +14,10 @@ import xarray as xr
 
 from ndp.errors import FileFormatError
 from ndp.fileio import atomic_write
-from ndp.spectra.dataset import MAX_CHANNELS, make_spectra
+from ndp.spectra.dataset import MAX_CHANNELS, Frames, check_frames
 from ndp.spectra.io._text import to_datetime, to_float
 
-__all__ = ["read", "sniff", "write"]
+__all__ = ["read", "read_frames", "sniff", "write"]
 
 NS = "http://physics.nist.gov/N42/2011/N42"
 
@@ -80,7 +80,7 @@ def _channels(el, path) -> np.ndarray:
     return values
 
 
-def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
+def read_frames(path: str | os.PathLike) -> Frames:
     """Read an N42 file: one frame per ``Spectrum``."""
     path = Path(path)
     try:
@@ -142,9 +142,9 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
         raise FileFormatError(
             path, f"spectra have different channel counts {sorted(sizes)}; expected one"
         )
-    return make_spectra(
+    return check_frames(
         np.vstack(counts), start=starts, live_time_s=lives, real_time_s=reals, source=str(path),
-        fmt="n42", calibration=calibration, detector=dets, raw=raw,
+        fmt="n42", calibration=calibration, detector=dets,
     )  # fmt: skip
 
 
@@ -181,3 +181,8 @@ def write(path: str | os.PathLike, ds: xr.Dataset) -> Path:
         )
     ET.indent(root)
     return atomic_write(path, ET.tostring(root, encoding="utf-8", xml_declaration=True))
+
+
+def read(path: str | os.PathLike) -> xr.Dataset:
+    """The file as a spectra Dataset (:mod:`ndp.spectra.dataset`); see :func:`read_frames`."""
+    return read_frames(path).to_dataset()

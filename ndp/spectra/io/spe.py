@@ -11,17 +11,17 @@ import xarray as xr
 
 from ndp.errors import FileFormatError
 from ndp.fileio import atomic_write
-from ndp.spectra.dataset import make_spectra
+from ndp.spectra.dataset import Frames, check_frames
 from ndp.spectra.io._text import check_times, parse_counts, read_text, to_datetime, to_float, to_int
 
-__all__ = ["read", "sniff", "write"]
+__all__ = ["read", "read_frames", "sniff", "write"]
 
 
 def sniff(head: bytes) -> bool:
     return head.lstrip().startswith(b"$SPEC_ID") or b"$DATA:" in head[:4096]
 
 
-def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
+def read_frames(path: str | os.PathLike) -> Frames:
     """Read one ``.Spe`` file: one frame."""
     text = read_text(path)
     lines = text.splitlines()
@@ -80,9 +80,9 @@ def read(path: str | os.PathLike, *, raw: bool = False) -> xr.Dataset:
     if first != 0:
         counts = np.concatenate([np.zeros(first, dtype=np.int64), counts])
     label = blocks.get("$SPEC_ID", (0, [""]))[1]
-    return make_spectra(
+    return check_frames(
         counts, start=[start], live_time_s=live, real_time_s=real, source=str(path), fmt="ortec-spe",
-        calibration=calibration, label=label[0].strip() if label else "", raw=raw,
+        calibration=calibration, label=label[0].strip() if label else "",
     )  # fmt: skip
 
 
@@ -113,3 +113,8 @@ def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0) -> Path:
             f"{c[0]!r} {c[1]!r} {c[2]!r} keV",
         ]
     return atomic_write(path, "\r\n".join(lines) + "\r\n")
+
+
+def read(path: str | os.PathLike) -> xr.Dataset:
+    """The file as a spectra Dataset (:mod:`ndp.spectra.dataset`); see :func:`read_frames`."""
+    return read_frames(path).to_dataset()

@@ -25,10 +25,10 @@ import xarray as xr
 
 from ndp.errors import FileFormatError
 from ndp.fileio import atomic_write
-from ndp.spectra.dataset import make_spectra
+from ndp.spectra.dataset import Frames, check_frames
 from ndp.spectra.io._text import check_times, read_text, to_datetime, to_float, to_int
 
-__all__ = ["read", "sniff", "write"]
+__all__ = ["read", "read_frames", "sniff", "write"]
 
 
 _KEYS = ("live_time_s", "real_time_s", "start", "calibration")
@@ -41,8 +41,8 @@ def sniff(head: bytes) -> bool:
     return bool(rows) and all(re.fullmatch(r"\s*\d+([\s,;\t]+\d+)?\s*", r) for r in rows)
 
 
-def read(path: str | os.PathLike, *, raw: bool = False, live_time_s: float | None = None,
-         real_time_s: float | None = None, start=None) -> xr.Dataset:  # fmt: skip
+def read_frames(path: str | os.PathLike, *, live_time_s: float | None = None,
+         real_time_s: float | None = None, start=None) -> Frames:  # fmt: skip
     """Read a one-column or two-column text spectrum: one frame.
 
     ``live_time_s``, ``real_time_s`` and ``start`` given here override the file's ``#`` lines.
@@ -105,10 +105,10 @@ def read(path: str | os.PathLike, *, raw: bool = False, live_time_s: float | Non
         calibration = [to_float(t, path, line, "calibration coefficient") for t in value.split()]
         if len(calibration) < 2:
             raise FileFormatError(path, "calibration: expected at least two coefficients", line)
-    return make_spectra(
+    return check_frames(
         np.array(counts), start=[np.datetime64("NaT") if start is None else start],
         live_time_s=live_time_s, real_time_s=real_time_s, source=str(path), fmt="text",
-        calibration=calibration, raw=raw,
+        calibration=calibration,
     )  # fmt: skip
 
 
@@ -129,3 +129,11 @@ def write(path: str | os.PathLike, ds: xr.Dataset, frame: int = 0, *, columns: i
     else:
         body = "".join(f"{int(c)}\n" for c in counts)
     return atomic_write(path, head + body)
+
+
+def read(path: str | os.PathLike, *, live_time_s: float | None = None,
+         real_time_s: float | None = None, start=None) -> xr.Dataset:
+    """The file as a spectra Dataset (:mod:`ndp.spectra.dataset`); see :func:`read_frames`."""
+    return read_frames(
+        path, live_time_s=live_time_s, real_time_s=real_time_s, start=start
+    ).to_dataset()
