@@ -16,9 +16,12 @@ from pathlib import Path
 
 import numpy as np
 
+from ndp import plot
+from ndp.cycling.indicators import indicators
 from ndp.errors import NdpError
 from ndp.model.scale import is_absolute
 from ndp.physics import constants as C
+from ndp.pipeline import RunResult, load_result
 
 __all__ = ["Explorer", "explore"]
 
@@ -50,7 +53,6 @@ def explore(result_or_folder, *, frame: int | None = None, max_depth_um: float |
     >>> ex = ndp.explore("ndp-demo/bare-Cu/run-ndp")  # doctest: +SKIP
     >>> ex.at(time_h=6.0)  # doctest: +SKIP
     """
-    from ndp.pipeline import RunResult, load_result
 
     if isinstance(result_or_folder, RunResult):
         result = result_or_folder
@@ -60,8 +62,6 @@ def explore(result_or_folder, *, frame: int | None = None, max_depth_um: float |
         raise NdpError(f"explore: expected a RunResult or an ndp run output folder, got {type(result_or_folder).__name__}")
     ind = result.indicators
     if ind is None and is_absolute(result.profiles):
-        from ndp.cycling.indicators import indicators
-
         ind = indicators(result.profiles)
     return Explorer(result.profiles, log=result.log, indicators=ind, frame=frame,
                     max_depth_um=max_depth_um, widgets=widgets)  # fmt: skip
@@ -167,9 +167,8 @@ class Explorer:
         return p.li_density.values, p.li_density_err.values, "Li density (arbitrary units)"
 
     def _build(self):
-        import matplotlib as mpl
+        import matplotlib as mpl  # only where a figure is drawn
 
-        from ndp import plot
 
         p = self.profiles
         with mpl.rc_context(plot.RC):
@@ -305,7 +304,7 @@ class Explorer:
 
     def _build_widget(self, *, required: bool) -> None:
         try:
-            import ipywidgets as w
+            import ipywidgets as w  # optional (the notebooks extra)
         except ImportError:
             if required:
                 raise NdpError('explore: widgets=True needs ipywidgets (pip install "ndp[notebooks]")') from None

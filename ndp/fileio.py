@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from ndp.errors import FileFormatError
+from ndp.errors import FileFormatError, NdpError
 
 
 @contextlib.contextmanager
@@ -85,8 +85,6 @@ class OutputLock:
         self._fd: int | None = None
 
     def acquire(self) -> OutputLock:
-        from ndp.errors import NdpError
-
         key = str(self.out_dir)
         if key in _HELD:
             _HELD.pop(key).release()
@@ -149,13 +147,18 @@ def _release_all() -> None:
 def _lock_fd(fd: int) -> None:
     """Take an exclusive, non-blocking lock on an open file; OSError if someone holds it."""
     try:
-        import fcntl
+        import fcntl  # POSIX only
     except ImportError:  # Windows
-        import msvcrt
+        import msvcrt  # Windows only
 
         msvcrt.locking(fd, msvcrt.LK_NBLCK, 1)
         return
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def held_lock(out_dir: str | os.PathLike) -> OutputLock | None:
+    """The lock this process holds on ``out_dir`` (from :func:`lock_output`), if any."""
+    return _HELD.get(str(out_dir))
 
 
 def lock_output(out_dir: str | os.PathLike) -> OutputLock:

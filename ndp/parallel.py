@@ -50,7 +50,7 @@ def executor(jobs: int | None = None, *, scheduler: str | None = None,
     """
     if scheduler is not None:
         try:
-            from distributed import Client
+            from distributed import Client  # optional (the cluster extra)
         except ImportError:
             raise NdpError(f"--scheduler {scheduler}: running on a dask cluster needs "
                            "`pip install distributed`") from None  # fmt: skip

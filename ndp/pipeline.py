@@ -25,14 +25,28 @@ import pandas as pd
 import xarray as xr
 
 from ndp import __version__
+from ndp.cycling.cycler import read_cycler
+from ndp.cycling.cycles import cycles, half_cycles
 from ndp.cycling.efficiency import COLUMNS as CYCLE_COLUMNS
+from ndp.cycling.efficiency import align, efficiency_table, host_li, measured_host_li
+from ndp.cycling.indicators import indicators
 from ndp.errors import NdpError
+from ndp.fileio import held_lock, lock_output, publish_folder
 from ndp.model.bounds import apparent_metal_density_rel
 from ndp.model.instrument import Instrument, InstrumentFit
-from ndp.model.scale import is_absolute
+from ndp.model.invert import fit_instrument, invert
+from ndp.model.matrix import self_consistent
+from ndp.model.scale import Scale, is_absolute
+from ndp.model.series import BLOCK_FRAMES
+from ndp.model.stream import invert_to_netcdf
+from ndp.parallel import executor
 from ndp.physics.constants import LI_METAL_ATOMS_CM3
 from ndp.runfile import RunConfig, load_run
 from ndp.spectra.calibration import Calibration, fit_b10, fit_li6
+from ndp.spectra.framing import frame_events
+from ndp.spectra.io import expand, read_spectra
+from ndp.spectra.io.listmode import iter_events, listmode_start
+from ndp.spectra.reduce import blank_counts, flux_weights
 
 __all__ = ["CYCLE_COLUMNS", "RunResult", "load_result", "run"]
 
@@ -84,7 +98,6 @@ CHI2_VALID = 2.0
 
 def _instrument(cfg: RunConfig, spectra, cal, scale, background, weights, progress):
     """Instrument corrections: fitted to the summed spectrum where the run file frees them."""
-    from ndp.model.invert import fit_instrument
 
     ins = cfg.instrument
     fixed = Instrument(ins.window.nominal, ins.width.nominal)
@@ -142,8 +155,6 @@ def _sha256(path: Path) -> str:
 
 
 def _expand(cfg: RunConfig, key: str, patterns) -> list[Path]:
-    from ndp.spectra.io import expand
-
     try:
         return expand(patterns, base=cfg.base)
     except NdpError as exc:
@@ -156,7 +167,6 @@ def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
                         at="detector")  # fmt: skip
     if isinstance(cfg.calibration, tuple):
         return Calibration(cfg.calibration)
-    from ndp.spectra.io import read_spectra
 
     ref = _expand(cfg, "calibration", [cfg.calibration])
     inputs += ref
@@ -165,16 +175,11 @@ def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
 
 
 def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
-    from ndp.spectra.io import read_spectra
-
     if cfg.spectra:
         files = _expand(cfg, "spectra", cfg.spectra)
         inputs += files
         return read_spectra(files, progress=progress)
     if cfg.listmode:
-        from ndp.spectra.framing import frame_events
-        from ndp.spectra.io.listmode import iter_events, listmode_start
-
         files = _expand(cfg, "listmode", cfg.listmode)
         if len(files) != 1:
             raise cfg.error("run.listmode", f"expected one list-mode file, {len(files)} match")
@@ -192,8 +197,6 @@ def _blank_counts(cfg: RunConfig, inputs: list[Path], spectra: xr.Dataset) -> np
     """The beam-on blank's counts in each frame (frames, channels), scaled by ndp.spectra.reduce."""
     if not cfg.background:
         return None
-    from ndp.spectra.io import read_spectra
-    from ndp.spectra.reduce import blank_counts
 
     files = _expand(cfg, "background", cfg.background)
     inputs += files
@@ -228,8 +231,6 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     -------
     RunResult
     """
-    from ndp.model.scale import Scale
-    from ndp.spectra.reduce import flux_weights
 
     cfg = load_run(run_file)
     out_dir = Path(output) if output is not None else cfg.base / f"{Path(run_file).stem}-ndp"
@@ -248,8 +249,6 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     background = _blank_counts(cfg, inputs, spectra)
     log = None
     if cfg.cycler:
-        from ndp.cycling.cycler import read_cycler
-
         cyc = cfg.resolve(cfg.cycler)
         if not cyc.exists():
             raise cfg.error("run.cycler", f"{cfg.cycler}: no such file")
@@ -297,9 +296,6 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
              jobs, scheduler) -> RunResult:  # fmt: skip
     """Profiles, cycles, indicators and outputs of :func:`run` (profiles streamed into
     ``scratch/profiles.nc`` when given, see :func:`_open_profiles`)."""
-    from ndp.model.invert import invert
-    from ndp.model.series import BLOCK_FRAMES
-    from ndp.parallel import executor
 
     n = spectra.sizes["frame"]
     logger.info("inverting %d frames (%s, %s particles, depth step %g um)", n, cfg.analysis.method,
@@ -309,15 +305,11 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
         if scratch is None:
             profiles = invert(spectra, cfg.stack, cfg.detector, cal, executor=pool, **kwargs)
         else:
-            from ndp.model.stream import invert_to_netcdf
-
             invert_to_netcdf(spectra, scratch / "profiles.nc", cfg.stack, cfg.detector, cal,
                              executor=pool, **kwargs)  # fmt: skip
     if scratch is not None:
         profiles = _open_profiles(scratch / "profiles.nc")
     if cfg.analysis.matrix == "self-consistent":
-        from ndp.model.matrix import self_consistent
-
         profiles = self_consistent(profiles, cfg.stack)
 
     declared = cfg.stack.profiled.material.li_atoms_cm3
@@ -326,14 +318,10 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
     halves = ind = None
     shift = 0.0
     if log is not None:
-        from ndp.cycling.cycles import cycles, half_cycles
-        from ndp.cycling.efficiency import align, measured_host_li
-
         shift = align(profiles, log, cfg.cycler_offset_s)
         halves = half_cycles(log, plating=cfg.plating)
         if is_absolute(profiles):
             measured = measured_host_li(profiles, halves, shift_s=shift)
-    from ndp.cycling.efficiency import efficiency_table, host_li
 
     host, host_err, host_source = host_li(cfg.analysis.host_li, declared_cm3=declared, measured=measured)
     logger.info("host Li displaced by the deposit: %.4g atoms/cm3 (%s)", host, host_source)
@@ -346,8 +334,6 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
         log = log.assign(time_s=log.time_s + shift)
         halves = halves.assign(start_s=halves.start_s + shift, end_s=halves.end_s + shift)
     if is_absolute(profiles):
-        from ndp.cycling.indicators import indicators
-
         ind = indicators(profiles)
 
     created = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
@@ -374,8 +360,6 @@ def _analyse(run_file, cfg: RunConfig, spectra: xr.Dataset, cal: Calibration, lo
 
 
 def _check_output(out_dir: Path, inputs: list[Path], force: bool) -> None:
-    from ndp.fileio import lock_output
-
     real = out_dir.resolve()  # links resolved: a link into an input folder is that folder
     for p in inputs:
         if real == p.resolve() or real in p.resolve().parents:
@@ -465,8 +449,6 @@ def _summary(result: RunResult) -> str:
 
 
 def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None:
-    from ndp.fileio import _HELD, publish_folder
-
     streamed = _file_backed(result.profiles)
 
     def build(tmp: Path) -> None:
@@ -482,12 +464,13 @@ def _write(result: RunResult, out_dir: Path, force: bool, figures: bool) -> None
         result.cycles.to_csv(tmp / "cycles.csv", index=False, float_format="%.6g")
         (tmp / "summary.txt").write_text(_summary(result), encoding="utf-8")
         if figures:
+            # matplotlib costs about 0.3 s to import: paid only when figures are drawn.
             from ndp.plot import save_run_figures
 
             save_run_figures(result, tmp / "figures")
 
     # The lock _check_output took; publish_folder swaps the outputs in whole and releases it.
-    publish_folder(out_dir, build, lock=_HELD.get(str(out_dir)))
+    publish_folder(out_dir, build, lock=held_lock(out_dir))
     if streamed:
         result.profiles.close()
         result.profiles = _open_profiles(out_dir / "profiles.nc")
@@ -507,7 +490,7 @@ def _file_backed(profiles: xr.Dataset) -> bool:
 
 def _set_attrs(path: Path, attrs: dict) -> None:
     """Write a Dataset's global attributes into a NetCDF-4 file, as xarray would."""
-    import h5netcdf
+    import h5netcdf  # only where a NetCDF file is written
 
     with h5netcdf.File(path, "a") as nc:
         for key in set(nc.attrs) - set(attrs):
@@ -549,18 +532,12 @@ def load_result(folder) -> RunResult:
         cyc = cfg.resolve(cfg.cycler) if cfg.cycler else None
         sha = _sha256(cyc) if cyc is not None and cyc.is_file() else None
         if sha is not None and hashes.get(str(cyc), sha) == sha:
-            from ndp.cycling.cycler import read_cycler
-            from ndp.cycling.cycles import half_cycles
-            from ndp.cycling.efficiency import align
-
             log = read_cycler(cyc)
             shift = align(profiles, log, cfg.cycler_offset_s)
             halves = half_cycles(log, plating=cfg.plating)
             log = log.assign(time_s=log.time_s + shift)
             halves = halves.assign(start_s=halves.start_s + shift, end_s=halves.end_s + shift)
     if is_absolute(profiles):
-        from ndp.cycling.indicators import indicators
-
         ind = indicators(profiles)
     return RunResult(cfg, None, profiles, table, log, halves, ind, folder.resolve(),
                      figures=sorted((folder / "figures").glob("*.png")))  # fmt: skip

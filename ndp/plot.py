@@ -21,6 +21,7 @@ from matplotlib.figure import Figure
 
 from ndp.model.scale import is_absolute
 from ndp.physics import constants as C
+from ndp.physics.resolution import depth_scale
 
 __all__ = [
     "InlineFigure",
@@ -108,7 +109,7 @@ class InlineFigure(Figure):
 
 
 def _figure(width_in: float, height_in: float, **subplots):
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     with mpl.rc_context(RC):
         fig = InlineFigure(figsize=(width_in, height_in), layout="constrained")
@@ -137,7 +138,7 @@ def heatmap(profiles, log=None, *, max_depth_um: float | None = None, vmax: floa
     log : pandas.DataFrame, optional
         Cycler log already on the NDP clock (``ndp.pipeline.RunResult.log``).
     """
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     rows = 2 if log is not None else 1
     fig, axes = _figure(DOUBLE_IN, 4.2 if log is not None else 3.0, nrows=rows, sharex=True,
@@ -181,7 +182,7 @@ def _density_mesh(ax, profiles, *, max_depth_um=None, vmax=None):
 
 def profiles_plot(profiles, frames=None, *, max_depth_um: float | None = None):
     """Li density vs depth of selected frames (default six, evenly spaced), with 1σ bands."""
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     n = profiles.sizes["time"]
     idx = (
@@ -213,7 +214,7 @@ def inventory_plot(profiles, log=None, *, area_cm2: float = 1.0):
     The inventory (``li_capacity``) is per cm² already; ``area_cm2`` only turns the log's
     charge (mAh) into mAh/cm². Without an absolute scale the charge is not drawn.
     """
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     fig, ax = _figure(SINGLE_IN, 2.6)
     absolute = is_absolute(profiles)
@@ -240,7 +241,7 @@ def inventory_plot(profiles, log=None, *, area_cm2: float = 1.0):
 
 def efficiency_plot(cycles):
     """Li efficiency (NDP, with 1σ) and Coulombic efficiency (cycler) per cycle."""
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     fig, ax = _figure(SINGLE_IN, 2.4)
     with mpl.rc_context(RC):
@@ -266,7 +267,7 @@ def efficiency_plot(cycles):
 
 def spectrum_plot(profiles, frame: int = -1):
     """Measured counts vs energy with the inversion's fit, and the normalised residuals."""
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     fig, (ax, ar) = _figure(
         SINGLE_IN, 3.0, nrows=2, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
@@ -303,7 +304,7 @@ def instrument_plot(fit, counts, energy_keV, *, width_keV: float = 250.0):
     width_keV : float
         Energy range shown below and above the edge.
     """
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
     fig, (ax, ar) = _figure(
         SINGLE_IN, 3.0, nrows=2, sharex=True, gridspec_kw={"height_ratios": [3, 1]}
@@ -334,9 +335,8 @@ def instrument_plot(fit, counts, energy_keV, *, width_keV: float = 250.0):
 
 def resolution_plot(stack, detector, *, depth_step_um: float = 0.1):
     """Depth resolution (FWHM) vs depth per particle."""
-    import matplotlib as mpl
+    import matplotlib as mpl  # only where a figure is drawn
 
-    from ndp.physics.resolution import depth_scale
 
     ds = depth_scale(stack, detector, depth_step_um=depth_step_um)
     fig, ax = _figure(SINGLE_IN, 2.4)

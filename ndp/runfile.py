@@ -21,6 +21,7 @@ from ndp.model.instrument import Parameter
 from ndp.physics import constants as C
 from ndp.physics.detector import Detector
 from ndp.physics.materials import Layer, Material, Stack
+from ndp.physics.srim import read_srim
 
 __all__ = ["Analysis", "Instruments", "RunConfig", "load_run", "parse_run"]
 
@@ -353,7 +354,6 @@ class _Checker:
                  stopping: str = "auto") -> Material:  # fmt: skip
         try:
             if value is None:  # the SRIM tables' own target
-                from ndp.physics.srim import read_srim
 
                 return Material.from_srim(*(read_srim(f) for f in srim), density=density)
             if isinstance(value, str):
@@ -387,8 +387,6 @@ class _Checker:
                     key, f"expected a material name, a formula or {{ mix = [...] }}, got {value!r}"
                 )
             if srim:
-                from ndp.physics.srim import read_srim
-
                 tables = {}
                 for s in srim:
                     t = read_srim(s)

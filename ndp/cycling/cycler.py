@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ndp.errors import FileFormatError, UnknownFormatError
+from ndp.fileio import atomic_write
 from ndp.optional import require
 
 __all__ = ["CYCLER_FORMATS", "detect_cycler", "read_cycler"]
@@ -683,7 +684,6 @@ def read_cycler(path: str | os.PathLike, fmt: str | None = None, *,
 
 def write_mpt(path: str | os.PathLike, log: pd.DataFrame) -> Path:
     """Write a canonical log as an EC-Lab ASCII (.mpt) file, as EC-Lab lays one out (atomically)."""
-    from ndp.fileio import atomic_write
 
     start = log.attrs.get("start")
     header = [

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ndp.physics.constants import LI_METAL_ATOMS_CM3
 from ndp.physics.materials import Material, Stack
+from ndp.physics.stopping import get_particle
 
 __all__ = ["density_upper_bound"]
 
@@ -60,8 +62,6 @@ def density_upper_bound(stack: Stack, edges_um, particles, *, override_rel: floa
 
 
 def _metal_reference() -> float:
-    from ndp.physics.constants import LI_METAL_ATOMS_CM3
-
     return LI_METAL_ATOMS_CM3
 
 
@@ -74,7 +74,6 @@ def apparent_metal_density_rel(material: Material, particle: str, metal: Materia
     same apparent units, which is what the displacement correction of the inventory needs.
     """
     metal = metal or Material("Li")
-    from ndp.physics.stopping import get_particle
 
     e0 = float(get_particle(particle).energy_keV)
     ratio = float(material.curve(particle).stopping(e0) / metal.curve(particle).stopping(e0))

@@ -47,7 +47,12 @@ from ndp.physics import constants as C
 from ndp.physics.detector import Detector, angular_quadrature, compile_stack
 from ndp.physics.kinematics import detected_energy, energy_slope, max_depth
 from ndp.physics.materials import Stack
-from ndp.physics.resolution import straggling_variance
+from ndp.physics.resolution import (
+    deposit_threshold_keV,
+    depth_resolution,
+    escaping_particles,
+    straggling_variance,
+)
 from ndp.spectra.calibration import Calibration
 
 __all__ = [
@@ -61,7 +66,6 @@ __all__ = [
 
 def sensitive_particles(stack: Stack, detector: Detector, particles="auto") -> list[str]:
     """Particles that leave the stack above the detector's threshold (``auto``), or those asked for."""
-    from ndp.physics.resolution import escaping_particles
 
     return escaping_particles(
         stack, detector, "auto" if particles in ("auto", "both") else particles
@@ -78,7 +82,6 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
     """
     if not (step_um > 0):
         raise StackError(f"depth_step_um: expected > 0, got {step_um}")
-    from ndp.physics.resolution import deposit_threshold_keV
 
     names = sensitive_particles(stack, detector, particles)
     deepest = max(
@@ -108,7 +111,6 @@ def depth_edges(stack: Stack, detector: Detector, step_um: float, particles="aut
 @functools.lru_cache(maxsize=64)
 def _surface_resolution_um(stack: Stack, detector: Detector, names: tuple[str, ...]) -> float:
     """Best depth resolution (FWHM, µm) at the profiled region's surface; cached per stack."""
-    from ndp.physics.resolution import depth_resolution
 
     return min(
         float(depth_resolution(compile_stack(stack, p, detector), [0.0], detector)["resolution_um"][0])

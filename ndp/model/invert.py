@@ -29,17 +29,20 @@ from threadpoolctl import threadpool_limits
 from ndp.errors import NdpError, NdpWarning
 from ndp.model.bounds import density_upper_bound
 from ndp.model.forward import depth_edges, sensitive_particles
-from ndp.model.instrument import Instrument
-from ndp.model.response import build_response
+from ndp.model.instrument import Instrument, Parameter
+from ndp.model.instrument import fit_instrument as _fit
+from ndp.model.response import FIT_MIN_KEV, build_response
 from ndp.model.scale import Scale
 from ndp.model.series import fit_series, window_weights
 from ndp.physics import constants as C
 from ndp.physics import units as U
 from ndp.physics.detector import Detector
-from ndp.physics.kinematics import depth_from_energy, detected_energy
+from ndp.physics.kinematics import depth_from_energy, detected_energy, max_depth
 from ndp.physics.materials import Stack
+from ndp.physics.resolution import depth_resolution
 from ndp.spectra.calibration import Calibration
 from ndp.spectra.dataset import check_spectra
+from ndp.spectra.reduce import blank_counts
 
 __all__ = ["inventory", "invert"]
 
@@ -79,8 +82,6 @@ def _background(background, spectra: xr.Dataset, n_channels: int) -> np.ndarray:
     if background is None:
         return np.zeros(shape)
     if isinstance(background, xr.Dataset):
-        from ndp.spectra.reduce import blank_counts
-
         background = blank_counts(spectra, background).counts.transpose("frame", "channel")
     b = np.asarray(background, dtype=float)
     try:
@@ -102,7 +103,6 @@ def _lowest_needed_keV(stack: Stack, detector: Detector, names, window_um) -> fl
     also sends particles, at energies the declared stack cannot produce: those are left out
     too (:func:`_stack_floor_keV`), as long as the inventory window does not need them.
     """
-    from ndp.model.response import FIT_MIN_KEV
 
     lowest = max(FIT_MIN_KEV, _stack_floor_keV(stack, detector, names))
     if window_um is None:
@@ -179,7 +179,6 @@ def _with_tail(stack: Stack, detector: Detector, names, edges: np.ndarray) -> np
     energies where the α is); the fit must be able to put them somewhere, or it explains them
     with artefacts in the requested range. At most 40 tail bins, at least as wide as the step.
     """
-    from ndp.physics.kinematics import max_depth
 
     deepest = max(float(max_depth(stack.to_array(p), detector.threshold_keV)) for p in names)
     end = float(edges[-1])
@@ -495,9 +494,6 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
     -------
     ndp.model.instrument.InstrumentFit
     """
-    from ndp.model.instrument import Parameter
-    from ndp.model.instrument import fit_instrument as _fit
-    from ndp.physics.resolution import depth_resolution
 
     scale = scale or Scale.relative()
     cal = _calibration(spectra, calibration)
@@ -522,8 +518,6 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
         upper = np.full(edges.size - 1, np.inf)
     # Small dense problems: one BLAS thread is several times faster than two fighting.
     if fit_range_keV is None:
-        from ndp.model.response import FIT_MIN_KEV
-
         # A thinner window than declared lets the stack's end through at higher energy: keep
         # a margin for the window scale's prior.
         floor = _stack_floor_keV(stack, detector, names)

@@ -18,6 +18,7 @@ from ndp.model.forward import response_matrix
 from ndp.physics.detector import Detector, compile_stack
 from ndp.physics.kinematics import depth_from_energy
 from ndp.physics.materials import Stack
+from ndp.physics.resolution import depth_resolution
 from ndp.spectra.calibration import Calibration
 
 __all__ = ["FIT_MIN_KEV", "Response", "build_response", "regroup", "with_groups"]
@@ -151,7 +152,6 @@ def _channel_groups(roi: np.ndarray, width_ch: np.ndarray) -> np.ndarray:
 
 def _local_fwhm_keV(stack: Stack, detector: Detector, names, energy_keV: np.ndarray) -> np.ndarray:
     """Energy resolution (FWHM, keV) of the spectrum at each energy: the best particle's there."""
-    from ndp.physics.resolution import depth_resolution
 
     best = np.full(energy_keV.shape, np.inf)
     for p in names:

@@ -52,6 +52,7 @@ from ndp.physics import constants as C
 from ndp.physics.detector import Detector
 from ndp.physics.materials import Stack
 from ndp.spectra.calibration import Calibration
+from ndp.spectra.reduce import blank_counts
 
 __all__ = ["FLOAT32_VARIABLES", "FrameSource", "invert_to_netcdf"]
 
@@ -110,8 +111,6 @@ def _block_background(background, block: xr.Dataset, sl: slice, n_ch: int) -> np
     if background is None:
         return None
     if isinstance(background, xr.Dataset):
-        from ndp.spectra.reduce import blank_counts
-
         return blank_counts(block, background).counts.transpose("frame", "channel").values
     if callable(background):
         b = background(sl.start, sl.stop)
@@ -345,7 +344,7 @@ def _write(template: xr.Dataset, blocks: Iterator[tuple[slice, xr.Dataset]], pat
     """Write the schema with xarray (variables, attributes, CF encodings) from ``template``,
     then each block, in whatever order they come, into the file's ``time`` dimension, encoded
     as the file says."""
-    import h5netcdf
+    import h5netcdf  # only where a NetCDF file is written
 
     part = path.with_name(f".{path.name}.part")
     part.unlink(missing_ok=True)

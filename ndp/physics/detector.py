@@ -30,6 +30,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from ndp.errors import NdpError
+from ndp.physics.kinematics import prepend_window
+from ndp.physics.materials import Material
+from ndp.physics.stopping import get_particle
 from ndp.physics.straggling import DEFAULT_MODEL, MODELS
 
 __all__ = ["CONE_MODES", "DEAD_LAYER_MATERIALS", "Detector", "angular_quadrature", "compile_stack"]
@@ -143,7 +146,6 @@ class Detector:
 
     def pulse_height_defect_keV(self, particle) -> float:
         """The pulse-height defect of ``particle`` ("alpha" or "triton"), keV."""
-        from ndp.physics.stopping import get_particle
 
         name = get_particle(particle).name
         if name == "alpha":
@@ -222,8 +224,6 @@ def angular_quadrature(half_angle_deg: float, n: int = 20) -> tuple[np.ndarray, 
 
 @functools.lru_cache(maxsize=16)
 def _dead_layer_material(name: str):
-    from ndp.physics.materials import Material
-
     return Material(name)
 
 
@@ -233,8 +233,6 @@ def _dead_layer_curve(name: str, particle):
 
 @functools.lru_cache(maxsize=64)
 def _with_dead_layer(cs, material: str, thickness_um: float):
-    from ndp.physics.kinematics import prepend_window
-
     mat = _dead_layer_material(material)
     return prepend_window(cs, mat.curve(cs.particle), thickness_um, mat)
 

@@ -50,6 +50,8 @@ import numpy as np
 
 from ndp.errors import MaterialError, StackError
 from ndp.physics import constants as C
+from ndp.physics.kinematics import CompiledStack
+from ndp.physics.srim import particle_of
 from ndp.physics.stopping import (
     STOPPING_METHODS,
     Particle,
@@ -150,7 +152,7 @@ def named_materials() -> list[tuple[str, str, float, str]]:
 @functools.cache
 def _nist_compositions() -> dict[str, dict[str, float]]:
     """NIST compound key → element symbol → mass fraction (from ``compounds.tsv``)."""
-    import periodictable
+    import periodictable  # its element tables load on first import (~0.1 s)
 
     text = resources.files("ndp.stopping_tables").joinpath("compounds.tsv").read_text()
     out = {}
@@ -165,7 +167,7 @@ def _nist_compositions() -> dict[str, dict[str, float]]:
 
 def _parse_formula(spec: str) -> dict[str, float]:
     """Element symbol → atoms per formula unit, isotopes folded into their elements."""
-    import periodictable
+    import periodictable  # its element tables load on first import (~0.1 s)
 
     try:
         f = periodictable.formula(spec)
@@ -188,13 +190,13 @@ def _parse_formula(spec: str) -> dict[str, float]:
 
 def _by_mass(fractions: Mapping[str, float]) -> dict[str, float]:
     """Element mass fractions → atoms per gram-mole-ish formula unit (relative amounts)."""
-    import periodictable
+    import periodictable  # its element tables load on first import (~0.1 s)
 
     return {sym: w / periodictable.elements.symbol(sym).mass for sym, w in fractions.items()}
 
 
 def _molar_mass(atoms: Mapping[str, float]) -> float:
-    import periodictable
+    import periodictable  # its element tables load on first import (~0.1 s)
 
     return sum(n * periodictable.elements.symbol(s).mass for s, n in atoms.items())
 
@@ -415,7 +417,6 @@ class Material:
         density : float, optional
             g/cm³, replacing the file's.
         """
-        from ndp.physics.srim import particle_of
 
         if not tables:
             raise MaterialError("material from SRIM: expected at least one table")
@@ -622,7 +623,7 @@ def _check_method(stopping: Any) -> str:
 
 @functools.cache
 def _is_element(symbol: str) -> bool:
-    import periodictable
+    import periodictable  # its element tables load on first import (~0.1 s)
 
     try:
         el = periodictable.elements.symbol(symbol)
@@ -632,7 +633,7 @@ def _is_element(symbol: str) -> bool:
 
 
 def _element_density(symbol: str) -> float | None:
-    import periodictable
+    import periodictable  # its element tables load on first import (~0.1 s)
 
     return periodictable.elements.symbol(symbol).density
 
@@ -795,13 +796,10 @@ class Stack:
 
     def to_array(self, particle):
         """Compile for one particle: see :class:`ndp.physics.kinematics.CompiledStack` (cached)."""
-        from ndp.physics.stopping import get_particle
 
         return _compile(self, get_particle(particle).name)
 
 
 @functools.lru_cache(maxsize=64)
 def _compile(stack: Stack, particle: str):
-    from ndp.physics.kinematics import CompiledStack
-
     return CompiledStack.from_stack(stack, particle)

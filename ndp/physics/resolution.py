@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from ndp.errors import StackError
 from ndp.physics import constants as C
 from ndp.physics.detector import Detector, angular_quadrature, compile_stack
 from ndp.physics.kinematics import (
@@ -215,7 +216,6 @@ def depth_scale(
         detector's dead layer, pulse-height defect and straggling model; the detector's
         settings in ``attrs``.
     """
-    from ndp.errors import StackError
 
     detector = detector or Detector()
     if not (depth_step_um > 0):

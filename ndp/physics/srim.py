@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ndp.errors import FileFormatError, MaterialError
+from ndp.physics.stopping import get_particle
 
 __all__ = ["SrimTable", "read_srim"]
 
@@ -133,7 +134,6 @@ class SrimTable:
         nuclear stopping depends on the mass, so it is used only when the file's ion has the
         particle's mass (within 0.1 u), else ``None``.
         """
-        from ndp.physics.stopping import get_particle
 
         p = get_particle(particle)
         if self.ion_z != p.z:
