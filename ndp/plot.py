@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from ndp.model.scale import is_absolute
 from ndp.physics import constants as C
 from ndp.physics.resolution import depth_scale
+from ndp.spectra.reduce import total_counts
 
 __all__ = [
     "InlineFigure",
@@ -364,7 +365,7 @@ def save_run_figures(result, folder) -> list[Path]:
     if len(result.cycles):
         figs["efficiency"] = efficiency_plot(result.cycles)
     if result.instrument is not None:
-        figs["instrument"] = instrument_plot(result.instrument, result.spectra.counts.values.sum(axis=0),
+        figs["instrument"] = instrument_plot(result.instrument, total_counts(result.spectra),
                                              result.profiles.energy.values)  # fmt: skip
     paths = []
     for name, fig in figs.items():

@@ -42,7 +42,7 @@ from ndp.physics.materials import Stack
 from ndp.physics.resolution import depth_resolution
 from ndp.spectra.calibration import Calibration
 from ndp.spectra.dataset import check_spectra
-from ndp.spectra.reduce import blank_counts
+from ndp.spectra.reduce import blank_counts, total_counts
 
 __all__ = ["inventory", "invert"]
 
@@ -509,22 +509,23 @@ def fit_instrument(spectra: xr.Dataset, stack: Stack, detector: Detector,
     k = scale.exposure_cm2(live) * C.LI_METAL_ATOMS_CM3
     if flux_weights is not None:
         k = k * np.asarray(flux_weights, dtype=float)
-    bkg = _background(background, spectra, n_ch).sum(axis=0)
+    bkg = np.zeros(n_ch) if background is None else _background(background, spectra, n_ch).sum(axis=0)
     if upper_rel is not None:
         upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (edges.size - 1,))
     elif scale.absolute:
         upper = density_upper_bound(stack, edges, names)
     else:
         upper = np.full(edges.size - 1, np.inf)
-    # Small dense problems: one BLAS thread is several times faster than two fighting.
+    total = total_counts(spectra)  # block by block: a long series is not loaded whole
     if fit_range_keV is None:
         # A thinner window than declared lets the stack's end through at higher energy: keep
         # a margin for the window scale's prior.
         floor = _stack_floor_keV(stack, detector, names)
         fit_range_keV = (max(FIT_MIN_KEV, floor + 2.0 * detector.resolution_keV if floor else 0.0,
-                             recorded_from_keV(spectra.counts.values, cal)), np.inf)  # fmt: skip
+                             recorded_from_keV(total, cal)), np.inf)  # fmt: skip
+    # Small dense problems: one BLAS thread is several times faster than two fighting.
     with threadpool_limits(limits=1, user_api="blas"):
-        return _fit(np.asarray(spectra.counts.values, float).sum(axis=0), float(k.sum()), stack, detector,
+        return _fit(total, float(k.sum()), stack, detector,
                     cal, edges, names, upper=upper, background=bkg, window=window or Parameter(1.0, 0.1),
                     width=width or Parameter(1.0, 0.3), fit_range_keV=fit_range_keV,
                     surface_um=max(SURFACE_FRACTION * best, step) if surface_contact else 0.0)  # fmt: skip

@@ -33,6 +33,7 @@ __all__ = [
     "rebin",
     "subtract_background",
     "sum_frames",
+    "total_counts",
     "with_variance",
 ]
 
@@ -210,6 +211,24 @@ def flux_weights(ds: xr.Dataset) -> np.ndarray | None:
         return None
     rate = (exposure(ds, "monitor") / exposure(ds, "live_time")).values
     return rate / rate.mean()
+
+
+#: Frames summed at a time by :func:`total_counts`: a lazily opened series is read this much
+#: at once (1024 frames × 4096 channels of int64 is 32 MB).
+SUM_BLOCK_FRAMES = 1024
+
+
+def total_counts(ds: xr.Dataset) -> np.ndarray:
+    """Counts summed over every frame, shape (channels,), float64.
+
+    Reads ``ds.counts`` :data:`SUM_BLOCK_FRAMES` frames at a time, so a series opened lazily
+    from disk is never loaded whole.
+    """
+    n = ds.sizes["frame"]
+    total = np.zeros(ds.sizes["channel"])
+    for a in range(0, n, SUM_BLOCK_FRAMES):
+        total += np.asarray(ds.counts[a : a + SUM_BLOCK_FRAMES].values, dtype=float).sum(axis=0)
+    return total
 
 
 def sum_frames(ds: xr.Dataset, groups=None) -> xr.Dataset:
