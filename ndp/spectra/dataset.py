@@ -193,27 +193,13 @@ def check_frames(
                   ["" if d is None else str(d) for d in dets], calibration, fmt, label)  # fmt: skip
 
 
-def make_spectra(
-    counts,
-    *,
-    start,
-    live_time_s,
-    real_time_s,
-    source: str | Sequence[str],
-    fmt: str,
-    monitor=None,
-    calibration: Sequence[float] | None = None,
-    detector: str | Sequence[str] | None = None,
-    label: str | None = None,
-) -> xr.Dataset:
+def make_spectra(counts, **checked) -> xr.Dataset:
     """Build a spectra Dataset from arrays, checking what every format must satisfy.
 
-    The parameters and checks are :func:`check_frames`'s.
+    Takes :func:`check_frames`'s parameters (``start``, ``live_time_s``, ``real_time_s``,
+    ``source``, ``fmt`` and the optional ones) and makes the same checks.
     """
-    return check_frames(
-        counts, start=start, live_time_s=live_time_s, real_time_s=real_time_s, source=source,
-        fmt=fmt, monitor=monitor, calibration=calibration, detector=detector, label=label,
-    ).to_dataset()  # fmt: skip
+    return check_frames(counts, **checked).to_dataset()
 
 
 def check_spectra(ds: xr.Dataset, what: str = "spectra") -> xr.Dataset:
