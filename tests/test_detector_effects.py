@@ -180,3 +180,40 @@ def test_alpha_calibration_transfers_to_tritons():
     assert float(cal.inverse(triton)) == pytest.approx(true_ch, abs=0.5)
     naive = fit_b10(counts, alpha_only=True).calibration
     assert abs(float(naive.inverse(2727.0 - 0.0)) - true_ch) > 5.0
+
+
+def test_the_direct_method_maps_energy_through_the_dead_layer_and_the_defect():
+    """3 µm of Li metal under 0.5 µm Cu, seen through a 0.5 µm Si dead layer with a 30 keV α
+    pulse-height defect (expected counts): told of both, the direct method puts the back edge at
+    3 µm and the layer at Li-metal density; told of neither, the edge moves by about 2 µm."""
+    import warnings
+
+    from profile_helpers import half_crossings
+
+    from ndp.model.invert import invert
+    from ndp.model.scale import Scale
+    from ndp.model.simulate import simulate
+    from ndp.physics.constants import LI_METAL_ATOMS_CM3
+
+    stack = CU(0.5) | LI(10.0, profiled=True)
+    det = Detector(resolution_keV=10.0, acceptance_half_angle_deg=2.0, dead_layer_um=0.5,
+                   pulse_height_defect_alpha_keV=30.0)  # fmt: skip
+    cal = Calibration.from_linear(0.0, 1.0)
+    scale = Scale.from_beam(1e7, 1.0, 0.1, 0.0759)
+    spectra = simulate(stack, det, cal, lambda x: np.where(np.asarray(x) < 3.0, LI_METAL_ATOMS_CM3, 0.0),
+                       scale=scale, n_channels=3000, live_time_s=3600.0, particles="alpha",
+                       poisson=False)  # fmt: skip
+    edges = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the 0.05 µm step is finer than the resolution
+        for told, d in (("both", det), ("neither", replace(det, dead_layer_um=0.0,
+                                                            pulse_height_defect_alpha_keV=0.0))):
+            out = invert(spectra, stack, d, cal, scale=scale, method="direct", particles="alpha",
+                         depth_step_um=0.05, max_depth_um=6.0)  # fmt: skip
+            rel, depth = out.li_density_rel.values[0], out.depth.values
+            edges[told] = half_crossings(rel, depth)
+            if told == "both":
+                inside = (depth > 0.5) & (depth < 2.5)
+                assert np.median(rel[inside]) == pytest.approx(1.0, abs=0.01)
+    assert len(edges["both"]) == 1 and edges["both"][0] == pytest.approx(3.0, abs=0.05)
+    assert abs(edges["neither"][0] - 3.0) > 1.0

@@ -36,7 +36,7 @@ from ndp.model.scale import Scale
 from ndp.model.series import fit_series, window_weights
 from ndp.physics import constants as C
 from ndp.physics import units as U
-from ndp.physics.detector import Detector
+from ndp.physics.detector import Detector, compile_stack
 from ndp.physics.kinematics import depth_from_energy, detected_energy, max_depth
 from ndp.physics.materials import Stack
 from ndp.physics.resolution import depth_resolution
@@ -336,9 +336,11 @@ def invert(
 
     if method == "direct":
         used = names[0]
-        cs = stack.to_array(used)
+        # The detector's dead layer is the outermost window, and a channel's energy is what was
+        # deposited less the pulse-height defect: the same energy map the model's response uses.
+        cs = compile_stack(stack, used, detector)
         e_edges = cal.edges(n_ch)
-        x_edges = depth_from_energy(cs, e_edges)
+        x_edges = depth_from_energy(cs, e_edges + detector.pulse_height_defect_keV(used))
         # Higher energy is shallower: channel j spans depths x_edges[j + 1] … x_edges[j].
         x_hi, x_lo = x_edges[:-1], x_edges[1:]
         ok = np.isfinite(x_hi) & np.isfinite(x_lo) & (x_lo >= edges[0]) & (x_hi <= edges[-1])
