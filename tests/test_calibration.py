@@ -35,11 +35,13 @@ def test_b10_alpha_only_and_quadratic():
     assert len(alpha.points) == 2
 
 
-def _li6_spectrum(cal, fwhm, seed=1):
+def _li6_spectrum(cal, fwhm, seed=1, layers=((300.0, 120.0), (500.0, 60.0))):
+    """A ⁶Li standard's α and triton: each a box from its birth energy down by the layer's
+    energy span (keV), broadened by the resolution, on one count of background."""
     rng = np.random.default_rng(seed)
     ch = np.arange(4096.0)
     lam = np.full(4096, 1.0)
-    for e, height, width in ((2055.0, 300.0, 120.0), (2727.0, 500.0, 60.0)):
+    for e, (height, width) in zip((2055.0, 2727.0), layers, strict=True):
         mu, lo = cal.inverse(e), cal.inverse(e - width)
         sig = fwhm / 2.3548 / cal.coefficients[1]
         lam += (
@@ -58,6 +60,21 @@ def test_li6_edges():
     fit = fit_li6(_li6_spectrum(truth, 22.0))
     for e in (2055.0, 2727.0):
         assert abs(float(fit.calibration(truth.inverse(e))) - e) < 1.0
+    assert fit.fwhm_keV == pytest.approx(22.0, rel=0.15)
+
+
+@pytest.mark.parametrize("spans", [(40.0, 20.0), (10.0, 5.0)], ids=["thin", "thinner than FWHM"])
+def test_li6_edges_of_a_thin_standard(spans):
+    """A thin standard is a peak, not a step: its surface edge is not the falling side's half
+    height (that put the edges 10–20 keV high, 14–27 channels here)."""
+    truth = Calibration.from_linear(-12.45, 0.7144)
+    # The same number of reactions as the thick standard, in a narrower span: taller peaks.
+    layers = ((300.0 * 120.0 / spans[0], spans[0]), (500.0 * 60.0 / spans[1], spans[1]))
+    fit = fit_li6(_li6_spectrum(truth, 22.0, layers=layers))
+    for e, span in zip((2055.0, 2727.0), spans, strict=True):
+        # Within half the layer's span: where the span is below the resolution, the peak's
+        # centre is all the spectrum can say.
+        assert abs(float(fit.calibration(truth.inverse(e))) - e) < span / 2 + 1.5
     assert fit.fwhm_keV == pytest.approx(22.0, rel=0.15)
 
 
