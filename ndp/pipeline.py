@@ -16,6 +16,7 @@ import logging
 import os
 import shutil
 import tempfile
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,7 +45,7 @@ from ndp.physics.constants import LI_METAL_ATOMS_CM3
 from ndp.runfile import RunConfig, load_run
 from ndp.spectra.calibration import Calibration, fit_b10, fit_li6
 from ndp.spectra.framing import frame_events
-from ndp.spectra.io import expand, read_spectra
+from ndp.spectra.io import expand, read_spectra, spool_spectra
 from ndp.spectra.io.listmode import iter_events, listmode_start
 from ndp.spectra.reduce import blank_counts, flux_weights
 
@@ -174,10 +175,25 @@ def _calibration(cfg: RunConfig, inputs: list[Path]) -> Calibration:
     return fit.calibration
 
 
-def _read_spectra(cfg: RunConfig, inputs: list[Path], progress) -> xr.Dataset:
+#: Runs of more spectrum files than this keep their counts on disk (``spool_spectra``) while
+#: the frames stream through the inversion: a day of 1-s frames is 2.8 GB of counts.
+SPOOL_FILES = 4096
+
+
+def _read_spectra(cfg: RunConfig, inputs: list[Path], progress, out_dir: Path) -> xr.Dataset:
     if cfg.spectra:
         files = _expand(cfg, "spectra", cfg.spectra)
         inputs += files
+        if len(files) > SPOOL_FILES:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.spectra.", dir=out_dir.parent))
+            spooled = spool_spectra(files, folder / "spectra.nc", progress=progress)
+            if spooled is not None:
+                # The counts stay readable while the run's spectra are used (RunResult.spectra).
+                weakref.finalize(spooled, shutil.rmtree, folder, True)
+                return spooled
+            shutil.rmtree(folder, ignore_errors=True)
+            logger.info("spectrum files not in order of their start times: read into memory")
         return read_spectra(files, progress=progress)
     if cfg.listmode:
         files = _expand(cfg, "listmode", cfg.listmode)
@@ -241,7 +257,7 @@ def run(run_file, *, output=None, force: bool = False, progress: Callable[[str, 
     def tick(stage):
         return None if progress is None else (lambda done, total=0: progress(stage, done, total))
 
-    spectra = _read_spectra(cfg, inputs, tick("reading spectra"))
+    spectra = _read_spectra(cfg, inputs, tick("reading spectra"), out_dir)
     logger.info("%s: %d frames x %d channels", cfg.path or "run", spectra.sizes["frame"],
                 spectra.sizes["channel"])
     cal = _calibration(cfg, inputs)

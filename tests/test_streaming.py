@@ -166,3 +166,27 @@ def test_memory_does_not_grow_with_frames(tmp_path):
     with xr.open_dataset(tmp_path / f"{12 * BLOCK_FRAMES}.nc") as ds:
         assert ds.sizes["time"] == 12 * BLOCK_FRAMES
         assert bool(np.all(ds.counts.values == np.floor(ds.counts.values)))
+
+
+def test_a_long_run_keeps_its_counts_on_disk_and_gives_the_same_profiles(run_dir, tmp_path, monkeypatch):
+    """Past SPOOL_FILES files, ndp.run spools the counts to a file beside the output and reads
+    them back a block at a time: the same profiles as from memory, and the file goes with the
+    result."""
+    import gc
+
+    import ndp.pipeline as pipeline
+    from ndp.spectra import io as spectra_io
+
+    kept = pipeline.run(run_dir / "run.toml", output=tmp_path / "memory", figures=False, jobs=1)
+    monkeypatch.setattr(pipeline, "SPOOL_FILES", 1)
+    monkeypatch.setattr(spectra_io, "SPOOL_BLOCK_FILES", 2)
+    spooled = pipeline.run(run_dir / "run.toml", output=tmp_path / "disk", figures=False, jobs=1)
+    assert not isinstance(spooled.spectra.counts.variable._data, np.ndarray)  # still on disk
+    np.testing.assert_array_equal(spooled.spectra.counts.values, kept.spectra.counts.values)
+    for name in ("li_density", "li_capacity", "chi2_per_channel"):
+        np.testing.assert_array_equal(spooled.profiles[name].values, kept.profiles[name].values)
+    assert [p.name for p in tmp_path.glob(".disk.spectra.*")]
+    spooled.profiles.close()
+    del spooled
+    gc.collect()
+    assert not list(tmp_path.glob(".disk.spectra.*"))

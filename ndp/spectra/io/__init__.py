@@ -12,6 +12,7 @@ the cycler side or the product.
 
 from __future__ import annotations
 
+import dataclasses
 import glob
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -26,7 +27,8 @@ from ndp.spectra.dataset import Frames
 from ndp.spectra.io import chn, lynx, mca, n42, spe, text
 from ndp.spectra.io import listmode as _listmode
 
-__all__ = ["FORMATS", "LISTMODE", "describe", "detect", "expand", "iso_time", "read", "read_spectra"]
+__all__ = ["FORMATS", "LISTMODE", "describe", "detect", "expand", "iso_time", "read", "read_spectra",
+           "spool_spectra"]
 
 #: Spectrum formats: name → (module, extensions).
 FORMATS = {
@@ -107,6 +109,15 @@ def expand(patterns: str | Sequence[str], base: str | os.PathLike | None = None)
     return out
 
 
+def _frames_of(path, **kwargs) -> Frames:
+    fmt = detect(path)
+    if fmt in LISTMODE:
+        raise FileFormatError(
+            path, f"is a list-mode file ({fmt}); frame it with ndp.spectra.framing.frame_events"
+        )
+    return FORMATS[fmt][0].read_frames(path, **kwargs)
+
+
 def read_spectra(
     paths: Iterable[str | os.PathLike],
     *,
@@ -120,12 +131,7 @@ def read_spectra(
     """
     parts: list[Frames] = []
     for i, p in enumerate(paths):
-        fmt = detect(p)
-        if fmt in LISTMODE:
-            raise FileFormatError(
-                p, f"is a list-mode file ({fmt}); frame it with ndp.spectra.framing.frame_events"
-            )
-        parts.append(FORMATS[fmt][0].read_frames(p, **kwargs))
+        parts.append(_frames_of(p, **kwargs))
         if progress is not None:
             progress(i + 1)
     if not parts:
@@ -134,6 +140,69 @@ def read_spectra(
     out = Frames.concat(parts).to_dataset()
     order = np.argsort(out.start.values, kind="stable")
     out = out.isel(frame=order).assign_coords(frame=np.arange(out.sizes["frame"]))
+    _check_distinct_starts(out)
+    return out
+
+
+#: Files read at a time by :func:`spool_spectra`.
+SPOOL_BLOCK_FILES = 1024
+
+
+def spool_spectra(paths: Sequence[str | os.PathLike], spool: str | os.PathLike, *,
+                  progress: Callable[[int], None] | None = None) -> xr.Dataset | None:  # fmt: skip
+    """:func:`read_spectra` for series too long to hold: counts go to a file, read back lazily.
+
+    The files are read :data:`SPOOL_BLOCK_FILES` at a time and their counts appended to a
+    chunked NetCDF-4 file ``spool``; the Dataset returned has the per-frame coordinates in
+    memory and ``counts`` on disk, read when asked for (a block of frames at a time by the
+    streaming inversion). Keep ``spool`` while the Dataset is used.
+
+    Returns
+    -------
+    xarray.Dataset or None
+        None when the files are not in order of acquisition start (``read_spectra`` sorts
+        them, in memory).
+    """
+    import h5netcdf  # only where a NetCDF file is written
+
+    paths = list(paths)
+    if not paths:
+        raise NdpError("no spectrum files given")
+    heads: list[Frames] = []
+    n = 0
+    with h5netcdf.File(spool, "w") as f:
+        for a in range(0, len(paths), SPOOL_BLOCK_FILES):
+            part = Frames.concat([_frames_of(p) for p in paths[a : a + SPOOL_BLOCK_FILES]])
+            k, n_ch = part.counts.shape
+            if n == 0:
+                f.dimensions = {"frame": None, "channel": n_ch}
+                counts = f.create_variable(
+                    "counts", ("frame", "channel"), dtype=np.int64, chunks=(min(32, k), n_ch)
+                )
+            elif n_ch != heads[0].counts.shape[1]:
+                raise FileFormatError(part.source[0], f"{n_ch} channels, but {heads[0].source[0]} "
+                                      f"has {heads[0].counts.shape[1]}; all frames must have the same channel count")  # fmt: skip
+            f.resize_dimension("frame", n + k)
+            counts[n : n + k] = part.counts
+            n += k
+            # Keep the per-frame coordinates, not the counts.
+            heads.append(dataclasses.replace(part, counts=part.counts[:0]))
+            if progress is not None:
+                progress(min(a + SPOOL_BLOCK_FILES, len(paths)))
+    cals = {tuple(h.calibration) if h.calibration is not None else None for h in heads}
+    frames = Frames.concat(heads)
+    frames = dataclasses.replace(frames, calibration=frames.calibration if len(cals) == 1 else None)
+    start = frames.start
+    known = start[~np.isnat(start)]
+    if np.any(known[1:] < known[:-1]) or (np.isnat(start).any() and not np.isnat(start[known.size:]).all()):
+        return None
+    # The Dataset's layout from the coordinates alone (a zero-stride stand-in for the counts),
+    # then the counts on disk in its place.
+    stand_in = np.broadcast_to(np.zeros((), np.int64), (n, heads[0].counts.shape[1]))
+    out = dataclasses.replace(frames, counts=stand_in).to_dataset()
+    on_disk = xr.open_dataset(spool, engine="h5netcdf", cache=False)
+    out["counts"] = on_disk.counts.variable.copy(deep=False)
+    out["counts"].attrs["units"] = "counts"
     _check_distinct_starts(out)
     return out
 
