@@ -187,13 +187,14 @@ def _read_spectra(cfg: RunConfig, inputs: list[Path], progress, out_dir: Path) -
         if len(files) > SPOOL_FILES:
             out_dir.parent.mkdir(parents=True, exist_ok=True)
             folder = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.spectra.", dir=out_dir.parent))
-            spooled = spool_spectra(files, folder / "spectra.nc", progress=progress)
-            if spooled is not None:
-                # The counts stay readable while the run's spectra are used (RunResult.spectra).
-                weakref.finalize(spooled, shutil.rmtree, folder, True)
-                return spooled
-            shutil.rmtree(folder, ignore_errors=True)
-            logger.info("spectrum files not in order of their start times: read into memory")
+            try:
+                spooled = spool_spectra(files, folder / "spectra.nc", progress=progress)
+            except BaseException:
+                shutil.rmtree(folder, ignore_errors=True)
+                raise
+            # The counts stay readable while the run's spectra are used (RunResult.spectra).
+            weakref.finalize(spooled, shutil.rmtree, folder, True)
+            return spooled
         return read_spectra(files, progress=progress)
     if cfg.listmode:
         files = _expand(cfg, "listmode", cfg.listmode)

@@ -140,3 +140,22 @@ def test_a_dataset_that_is_not_spectra_is_named(tmp_path):
         check_spectra(xr.Dataset({"counts": (("frame", "channel"), np.ones((2, 4)))}))
     with pytest.raises(NdpError, match=r"expected an xarray\.Dataset"):
         check_spectra(np.ones((2, 4)))
+
+
+def test_spooled_spectra_are_read_spectra_with_the_counts_on_disk(tmp_path, monkeypatch):
+    """In any file order (names like frame-9, frame-10 sort apart from time), block by block."""
+    from ndp.spectra import io as spectra_io
+    from ndp.spectra.io import spe, spool_spectra
+
+    monkeypatch.setattr(spectra_io, "SPOOL_BLOCK_FILES", 2)
+    ds = spectra(n_channels=512)
+    files = []
+    for k in range(ds.sizes["frame"]):
+        files.append(tmp_path / f"f{k}.Spe")
+        spe.write(files[-1], ds, k)
+    want = read_spectra(files)
+    for i, order in enumerate(([0, 1, 2], [2, 1, 0], [1, 2, 0])):
+        got = spool_spectra([files[j] for j in order], tmp_path / f"spool{i}.nc")
+        assert not isinstance(got.counts.variable._data, np.ndarray)
+        xr.testing.assert_identical(got.drop_vars("counts"), want.drop_vars("counts"))
+        np.testing.assert_array_equal(got.counts.values, want.counts.values)

@@ -149,7 +149,7 @@ SPOOL_BLOCK_FILES = 1024
 
 
 def spool_spectra(paths: Sequence[str | os.PathLike], spool: str | os.PathLike, *,
-                  progress: Callable[[int], None] | None = None) -> xr.Dataset | None:  # fmt: skip
+                  progress: Callable[[int], None] | None = None) -> xr.Dataset:  # fmt: skip
     """:func:`read_spectra` for series too long to hold: counts go to a file, read back lazily.
 
     The files are read :data:`SPOOL_BLOCK_FILES` at a time and their counts appended to a
@@ -159,9 +159,8 @@ def spool_spectra(paths: Sequence[str | os.PathLike], spool: str | os.PathLike, 
 
     Returns
     -------
-    xarray.Dataset or None
-        None when the files are not in order of acquisition start (``read_spectra`` sorts
-        them, in memory).
+    xarray.Dataset
+        As :func:`read_spectra` returns it, but for where ``counts`` lives.
     """
     import h5netcdf  # only where a NetCDF file is written
 
@@ -186,16 +185,34 @@ def spool_spectra(paths: Sequence[str | os.PathLike], spool: str | os.PathLike, 
             counts[n : n + k] = part.counts
             n += k
             # Keep the per-frame coordinates, not the counts.
-            heads.append(dataclasses.replace(part, counts=part.counts[:0]))
+            heads.append(dataclasses.replace(part, counts=np.empty((0, n_ch), part.counts.dtype)))
             if progress is not None:
                 progress(min(a + SPOOL_BLOCK_FILES, len(paths)))
     cals = {tuple(h.calibration) if h.calibration is not None else None for h in heads}
     frames = Frames.concat(heads)
     frames = dataclasses.replace(frames, calibration=frames.calibration if len(cals) == 1 else None)
-    start = frames.start
-    known = start[~np.isnat(start)]
-    if np.any(known[1:] < known[:-1]) or (np.isnat(start).any() and not np.isnat(start[known.size:]).all()):
-        return None
+    # Frames in order of acquisition start, as read_spectra orders them (file names such as
+    # frame-9, frame-10 sort otherwise): the counts are copied into that order on disk, a
+    # block at a time, from increasing rows of the first file.
+    order = np.argsort(frames.start, kind="stable")
+    if np.any(order != np.arange(n)):
+        spool = Path(spool)
+        ordered = spool.with_name(spool.stem + "-ordered" + spool.suffix)
+        with h5netcdf.File(spool, "r") as src, h5netcdf.File(ordered, "w") as dst:
+            dst.dimensions = {"frame": n, "channel": src.dimensions["channel"].size}
+            out_counts = dst.create_variable("counts", ("frame", "channel"), dtype=np.int64,
+                                             chunks=src.variables["counts"].chunks)  # fmt: skip
+            rows = src.variables["counts"]
+            for a in range(0, n, SPOOL_BLOCK_FILES):
+                want = order[a : a + SPOOL_BLOCK_FILES]
+                have = np.sort(want)
+                out_counts[a : a + want.size] = rows[have, :][np.searchsorted(have, want)]
+        ordered.replace(spool)
+        frames = dataclasses.replace(
+            frames, start=frames.start[order], live_time_s=frames.live_time_s[order],
+            real_time_s=frames.real_time_s[order], monitor=frames.monitor[order],
+            source=[frames.source[i] for i in order], detector=[frames.detector[i] for i in order],
+        )  # fmt: skip
     # The Dataset's layout from the coordinates alone (a zero-stride stand-in for the counts),
     # then the counts on disk in its place.
     stand_in = np.broadcast_to(np.zeros((), np.int64), (n, heads[0].counts.shape[1]))
