@@ -44,7 +44,7 @@ from ndp.spectra.calibration import Calibration
 from ndp.spectra.dataset import check_spectra
 from ndp.spectra.reduce import blank_counts, total_counts
 
-__all__ = ["inventory", "invert"]
+__all__ = ["inventory", "invert", "response_and_bound"]
 
 
 def _calibration(spectra: xr.Dataset, calibration) -> Calibration:
@@ -201,6 +201,32 @@ def inventory(density_cm3, edges_um, window_um=None) -> np.ndarray:
     """
     w = window_weights(np.asarray(edges_um, dtype=float), window_um)
     return np.asarray(density_cm3) @ w
+
+
+def response_and_bound(stack: Stack, detector: Detector, cal: Calibration, n_ch: int,
+                       edges: np.ndarray, names, *, scale: Scale, li_region_um, recorded_from: float,
+                       fit_range_keV=None, upper_rel=None) -> tuple:  # fmt: skip
+    """The response fitted over its energies and the density's upper bound per depth bin.
+
+    Returns
+    -------
+    Response, ndarray of shape (depth bins,)
+        The bound is ``upper_rel`` where given, else what the stack's matrix can hold
+        (:func:`~ndp.model.bounds.density_upper_bound`), unbounded in arbitrary units (Li
+        metal's density is then unknown).
+    """
+    if fit_range_keV is None:
+        low = max(_lowest_needed_keV(stack, detector, names, li_region_um), recorded_from)
+        fit_range_keV = (low, np.inf)
+    resp = build_response(stack, detector, cal, n_ch, edges, names, fit_range_keV=fit_range_keV)
+    n_d = edges.size - 1
+    if upper_rel is not None:
+        upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (n_d,))
+    elif scale.absolute:
+        upper = density_upper_bound(stack, edges, names)
+    else:
+        upper = np.full(n_d, np.inf)
+    return resp, upper
 
 
 def invert(
@@ -369,16 +395,9 @@ def invert(
     else:
         if instrument is not None:
             stack, detector = instrument.apply(stack, detector)
-        if fit_range_keV is None:
-            low = max(_lowest_needed_keV(stack, detector, names, li_region_um), recorded_from)
-            fit_range_keV = (low, np.inf)
-        resp = build_response(stack, detector, cal, n_ch, edges, names, fit_range_keV=fit_range_keV)
-        if upper_rel is not None:
-            upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (n_d,))
-        elif scale.absolute:
-            upper = density_upper_bound(stack, edges, names)
-        else:
-            upper = np.full(n_d, np.inf)  # arbitrary units: Li metal's density is unknown
+        resp, upper = response_and_bound(stack, detector, cal, n_ch, edges, names, scale=scale,
+                                         li_region_um=li_region_um, recorded_from=recorded_from,
+                                         fit_range_keV=fit_range_keV, upper_rel=upper_rel)  # fmt: skip
         lam_arg = "evidence" if regularization in ("evidence", "discrepancy") else float(regularization)
         series = fit_series(resp, y_all, k_frame, upper=upper, background=bkg, lam_rel=lam_arg,
                             order=smoothness_order, window_um=li_region_um, executor=executor,

@@ -26,18 +26,16 @@ import numpy as np
 import xarray as xr
 
 from ndp.errors import NdpError, NdpWarning
-from ndp.model.bounds import density_upper_bound
 from ndp.model.forward import depth_edges, sensitive_particles
 from ndp.model.instrument import Instrument
 from ndp.model.invert import (
     _calibration,
     _check_coverage,
-    _lowest_needed_keV,
     _with_tail,
     invert,
     recorded_from_keV,
+    response_and_bound,
 )
-from ndp.model.response import build_response
 from ndp.model.scale import Scale
 from ndp.model.series import (
     BLOCK_FRAMES,
@@ -209,18 +207,10 @@ def invert_to_netcdf(frames, path, stack: Stack, detector: Detector,
     edges = depth_edges(stack, detector, depth_step_um, names if len(names) == 1 else "auto", max_depth_um)
     n_out = edges.size - 1
     edges = _with_tail(stack, detector, names, edges)
-    n_d = edges.size - 1
     fit_stack, fit_detector = (stack, detector) if instrument is None else instrument.apply(stack, detector)
-    if fit_range_keV is None:
-        low = max(_lowest_needed_keV(fit_stack, fit_detector, names, li_region_um), recorded_from)
-        fit_range_keV = (low, np.inf)
-    resp = build_response(fit_stack, fit_detector, cal, n_ch, edges, names, fit_range_keV=fit_range_keV)
-    if upper_rel is not None:
-        upper = np.broadcast_to(np.asarray(upper_rel, dtype=float), (n_d,))
-    elif scale.absolute:
-        upper = density_upper_bound(fit_stack, edges, names)
-    else:
-        upper = np.full(n_d, np.inf)
+    resp, upper = response_and_bound(fit_stack, fit_detector, cal, n_ch, edges, names, scale=scale,
+                                     li_region_um=li_region_um, recorded_from=recorded_from,
+                                     fit_range_keV=fit_range_keV, upper_rel=upper_rel)  # fmt: skip
     problem = series_problem(resp, upper, order=smoothness_order, window_um=li_region_um)
 
     def exposure(block: xr.Dataset, sl: slice) -> np.ndarray:
